@@ -1,0 +1,68 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/body_schema.hpp"
+#include "routing/param_type.hpp"
+#include "routing/path_template.hpp"
+#include "routing/route_table.hpp"
+
+namespace gateway {
+
+struct Endpoint {
+    std::string host;
+    std::uint16_t port = 0;
+    std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+struct UpstreamConfig {
+    std::string name;
+    std::vector<Endpoint> endpoints;
+    std::chrono::milliseconds connect_timeout{1000};
+    std::chrono::milliseconds request_timeout{10000};
+    /// Connections per endpoint per worker thread, busy and idle together.
+    std::size_t pool_size = 64;
+    /// Upstream response bodies larger than this are refused (502) rather than buffered.
+    std::size_t max_response_bytes = 8 * 1024 * 1024;
+};
+
+struct NamedParam {
+    std::string name;
+    ParamType type;
+    bool required = true;  // path params are always required
+};
+
+struct RouteConfig {
+    std::string name;
+    std::string method;
+    PathTemplate path;
+    std::vector<NamedParam> path_params;   // in path order
+    std::vector<NamedParam> query_params;  // in config order
+    std::shared_ptr<const BodySchema> body_schema;  // null: the route takes no body
+    std::size_t max_body_bytes = 1024 * 1024;
+    std::vector<std::string> roles;
+    std::size_t upstream_index = 0;
+    std::optional<PathTemplate> rewrite;
+};
+
+struct Limits {
+    std::size_t max_body_bytes = 1024 * 1024;
+};
+
+/// One immutable snapshot of routes.yaml and its schemas. Shared read-only by all workers
+/// through std::shared_ptr<const Config>; a request keeps the snapshot it started with.
+struct Config {
+    std::string source_file;
+    Limits limits;
+    std::vector<UpstreamConfig> upstreams;
+    std::vector<RouteConfig> routes;
+    RouteTable table;
+};
+
+}  // namespace gateway

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/diagnostic.hpp"
+
+namespace gateway {
+
+/// Command-line settings that override what routes.yaml says.
+struct ConfigOverrides {
+    /// `--upstream NAME=HOST:PORT`, repeatable: replaces the named upstream's endpoints.
+    std::map<std::string, std::vector<Endpoint>> upstream_endpoints;
+    /// `--upstream-timeout-ms N`: every upstream's request timeout.
+    std::optional<std::chrono::milliseconds> upstream_request_timeout;
+};
+
+struct LoadResult {
+    std::shared_ptr<const Config> config;  // null when there is any diagnostic
+    std::vector<Diagnostic> diagnostics;
+};
+
+/// Reads routes.yaml and the schemas it names into a Config, or reports every problem it
+/// finds with file:line:col. Nothing is half-loaded: one diagnostic and there is no config.
+/// The only user of yaml-cpp; exceptions stay inside.
+LoadResult load_config(const std::string& path, const ConfigOverrides& overrides = {});
+
+/// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
+std::optional<Endpoint> parse_endpoint(std::string_view text);
+
+}  // namespace gateway

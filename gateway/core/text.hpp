@@ -1,0 +1,36 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <type_traits>
+
+namespace gateway {
+
+/// Quotes client- or upstream-supplied bytes for an error detail: wraps them in double quotes,
+/// escapes control bytes and invalid UTF-8 as \xNN (so the JSON we emit stays valid UTF-8 and
+/// a log line stays one line), and cuts after `max_bytes` of input with a "..." marker.
+std::string quoted_excerpt(std::string_view bytes, std::size_t max_bytes = 64);
+
+/// The items separated by `separator` ("a, b, c"); numbers are written in decimal.
+template <typename Range>
+std::string join(const Range& items, std::string_view separator = ", ") {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += separator;
+        if constexpr (std::is_arithmetic_v<std::decay_t<decltype(item)>>) {
+            out += std::to_string(item);
+        } else {
+            out += item;
+        }
+    }
+    return out;
+}
+
+/// Case-insensitive ASCII comparison, for header names and tokens.
+bool iequals(std::string_view a, std::string_view b) noexcept;
+
+/// The string with ASCII whitespace (SP, HTAB) removed from both ends.
+std::string_view trim(std::string_view s) noexcept;
+
+}  // namespace gateway

@@ -1,0 +1,96 @@
+// mock-backend: wiring and command line. Everything the mock answers is decided in
+// test_hooks/mock_routes/faults; the I/O lives in server/session/delivery.
+
+#include "asio_types.hpp"  // first: the <utility> workaround for Asio's coroutine headers
+
+#include <cstdlib>
+#include <iostream>
+#include <string>
+
+#include <boost/asio/signal_set.hpp>
+#include <boost/program_options.hpp>
+
+#include "listen_address.hpp"
+#include "server.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr unsigned kMaxThreads = 256;
+
+struct Cli {
+    std::string listen;
+    unsigned threads = 1;
+    bool quiet = false;
+};
+
+po::options_description make_options(Cli& cli) {
+    po::options_description options{
+        "Usage: mock-backend --listen 127.0.0.1:PORT [--threads N] [--quiet]\n\n"
+        "Fake selfCareSocket and penalties backends for the API gateway's tests and "
+        "benchmarks.\nPrints 'listening on HOST:PORT' on stdout once it accepts connections.\n"
+        "Test hooks (request headers): x-mock-echo: 1, x-mock-status: NNN, x-mock-fault: MODE"
+        "\n\nOptions"};
+    // clang-format off
+    // The chained add_options() table reads best one option per line.
+    options.add_options()
+        ("help,h", "show this help and exit")
+        ("listen,l", po::value(&cli.listen)->default_value("127.0.0.1:0"),
+         "HOST:PORT to listen on; port 0 lets the OS pick one")
+        ("threads,t", po::value(&cli.threads)->default_value(1),
+         "I/O threads, each with its own acceptor on the shared port")
+        ("quiet,q", po::bool_switch(&cli.quiet), "no diagnostics on stderr");
+    // clang-format on
+    return options;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    Cli cli;
+    const auto options = make_options(cli);
+    try {
+        po::variables_map vm;
+        po::store(po::parse_command_line(argc, argv, options), vm);
+        if (vm.count("help") != 0) {
+            std::cout << options << '\n';
+            return EXIT_SUCCESS;
+        }
+        po::notify(vm);
+    } catch (const po::error& e) {
+        std::cerr << "mock-backend: " << e.what() << "\n" << options << '\n';
+        return kExitUsage;
+    }
+    if (cli.threads == 0 || cli.threads > kMaxThreads) {
+        std::cerr << "mock-backend: --threads must be between 1 and " << kMaxThreads << '\n';
+        return kExitUsage;
+    }
+    const auto endpoint = mock_backend::parse_listen_address(cli.listen);
+    if (!endpoint) {
+        std::cerr << "mock-backend: --listen wants HOST:PORT (e.g. 127.0.0.1:0), got '"
+                  << cli.listen << "'\n";
+        return kExitUsage;
+    }
+
+    try {
+        mock_backend::Server server{{*endpoint, cli.threads, cli.quiet}};
+
+        // Registered before the startup line, so a harness that signals right after reading
+        // it still gets a clean exit.
+        boost::asio::signal_set signals{server.main_context(), SIGINT, SIGTERM};
+        signals.async_wait([&server](const mock_backend::error_code& ec, int) {
+            if (!ec) server.stop();
+        });
+
+        // Harnesses block on this exact line to learn the port: one line, flushed.
+        std::cout << "listening on " << mock_backend::format_endpoint(server.local_endpoint())
+                  << std::endl;
+        server.run();
+    } catch (const std::exception& e) {
+        std::cerr << "mock-backend: " << e.what() << '\n';
+        return EXIT_FAILURE;
+    }
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,110 @@
+#include "server.hpp"
+
+#include <iostream>
+#include <thread>
+
+#include <sys/socket.h>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "session.hpp"
+
+namespace mock_backend {
+
+namespace {
+
+using tcp = net::ip::tcp;
+using reuse_port = net::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+/// Pause after a failed accept (typically EMFILE) so the loop does not spin on the error.
+constexpr std::chrono::milliseconds kAcceptRetryDelay{50};
+
+void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool share_port) {
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(tcp::acceptor::reuse_address(true));
+    // Only with several acceptors: otherwise a second mock-backend started on the same fixed
+    // port would silently share it instead of failing, and tests would talk to the wrong one.
+    if (share_port) acceptor.set_option(reuse_port(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(net::socket_base::max_listen_connections);
+}
+
+net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet) {
+    for (;;) {
+        error_code ec;
+        tcp::socket socket = co_await acceptor.async_accept(with_ec(ec));
+        if (ec == net::error::operation_aborted) co_return;
+        if (ec) {
+            if (!quiet) std::cerr << "mock-backend: accept failed: " << ec.message() << '\n';
+            net::steady_timer timer{acceptor.get_executor(), kAcceptRetryDelay};
+            co_await timer.async_wait(with_ec(ec));
+            if (ec) co_return;
+            continue;
+        }
+        // Small responses must not wait for Nagle; benchmarks measure latency.
+        socket.set_option(tcp::no_delay(true), ec);
+        auto executor = socket.get_executor();
+        net::co_spawn(executor, run_session(std::move(socket)), [](std::exception_ptr) {
+            // run_session catches everything; this is a second line of defence only.
+        });
+    }
+}
+
+}  // namespace
+
+struct Server::Worker {
+    // Concurrency hint 1: each context is run by exactly one thread, so Asio can skip locking.
+    net::io_context context{1};
+    tcp::acceptor acceptor{context};
+};
+
+Server::Server(const ServerConfig& config) : quiet_{config.quiet} {
+    const unsigned count = config.threads == 0 ? 1 : config.threads;
+    const bool share_port = count > 1;
+    tcp::endpoint endpoint = config.endpoint;
+    for (unsigned i = 0; i < count; ++i) {
+        auto worker = std::make_unique<Worker>();
+        open_acceptor(worker->acceptor, endpoint, share_port);
+        // With port 0 the first bind picks the port; the others must join that same port.
+        endpoint = worker->acceptor.local_endpoint();
+        workers_.push_back(std::move(worker));
+    }
+}
+
+Server::~Server() = default;
+
+tcp::endpoint Server::local_endpoint() const {
+    return workers_.front()->acceptor.local_endpoint();
+}
+
+net::io_context& Server::main_context() {
+    return workers_.front()->context;
+}
+
+void Server::run() {
+    for (auto& worker : workers_) {
+        net::co_spawn(worker->context, accept_loop(worker->acceptor, quiet_),
+                      [](std::exception_ptr) {});
+    }
+    std::vector<std::thread> threads;
+    for (std::size_t i = 1; i < workers_.size(); ++i) {
+        threads.emplace_back([&context = workers_[i]->context, quiet = quiet_] {
+            try {
+                context.run();
+            } catch (const std::exception& e) {
+                // Sessions catch their own exceptions; reaching this is a bug, but one that
+                // should cost a thread's connections, not the process.
+                if (!quiet) std::cerr << "mock-backend: worker stopped: " << e.what() << '\n';
+            }
+        });
+    }
+    workers_.front()->context.run();
+    for (auto& thread : threads) thread.join();
+}
+
+void Server::stop() {
+    for (auto& worker : workers_) worker->context.stop();
+}
+
+}  // namespace mock_backend

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "asio_types.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+namespace mock_backend {
+
+struct ServerConfig {
+    net::ip::tcp::endpoint endpoint;
+    unsigned threads = 1;
+    bool quiet = false;  // no diagnostics on stderr (accept failures)
+};
+
+/// The listening side: one io_context, thread and acceptor per --threads, the acceptors sharing
+/// the port through SO_REUSEPORT so the kernel spreads connections and no two threads ever
+/// touch the same connection (no locks, no strands on the request path).
+class Server {
+public:
+    /// Binds and listens on every acceptor, so the port is known (and connectable) before
+    /// run(). Throws boost::system::system_error if the address cannot be bound.
+    explicit Server(const ServerConfig& config);
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    /// The bound endpoint, with the real port when the config asked for port 0.
+    net::ip::tcp::endpoint local_endpoint() const;
+
+    /// The context run on the calling thread by run(); signal handling lives there.
+    net::io_context& main_context();
+
+    /// Serves until stop(); runs the first context on the calling thread, the others on
+    /// threads of their own, and returns once all have stopped.
+    void run();
+
+    /// Stops every context. Safe to call from any thread or handler.
+    void stop();
+
+private:
+    struct Worker;
+    std::vector<std::unique_ptr<Worker>> workers_;
+    bool quiet_;
+};
+
+}  // namespace mock_backend

@@ -1,0 +1,220 @@
+#include "pipeline/body_validator.hpp"
+
+#include <rapidjson/error/en.h>
+#include <algorithm>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/pointer.h>
+#include <rapidjson/reader.h>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <string>
+#include <vector>
+
+#include "core/text.hpp"
+
+namespace gateway {
+namespace {
+
+using rapidjson::SizeType;
+
+/// Sits between the reader and the schema validator: remembers what the validator cannot tell
+/// us afterwards (the type and text of the value it rejected, the keys of each open object)
+/// and refuses duplicated keys and deep nesting, which the validator would let through.
+class CheckingHandler {
+public:
+    explicit CheckingHandler(rapidjson::SchemaValidator& validator) : validator_(validator) {}
+
+    bool Null() { return scalar("null", "null") && validator_.Null(); }
+    bool Bool(bool b) { return scalar("boolean", b ? "true" : "false") && validator_.Bool(b); }
+    bool Int(int i) { return scalar("integer", std::to_string(i)) && validator_.Int(i); }
+    bool Uint(unsigned u) { return scalar("integer", std::to_string(u)) && validator_.Uint(u); }
+    bool Int64(std::int64_t i) { return scalar("integer", std::to_string(i)) && validator_.Int64(i); }
+    bool Uint64(std::uint64_t u) {
+        return scalar("integer", std::to_string(u)) && validator_.Uint64(u);
+    }
+    bool Double(double d) { return scalar("number", std::to_string(d)) && validator_.Double(d); }
+    bool RawNumber(const char*, SizeType, bool) { return false; }  // not enabled
+    bool String(const char* s, SizeType length, bool copy) {
+        return scalar("string", quoted_excerpt({s, length}, 48)) &&
+               validator_.String(s, length, copy);
+    }
+    bool StartObject() {
+        if (!open("object")) return false;
+        frames_.push_back({});
+        return validator_.StartObject();
+    }
+    bool Key(const char* s, SizeType length, bool copy) {
+        std::string key(s, length);
+        auto& keys = frames_.back();
+        for (const auto& seen : keys) {
+            if (seen == key) {
+                problem = "duplicate key " + quoted_excerpt(key) +
+                          " (backends disagree on which one counts)";
+                return false;
+            }
+        }
+        keys.push_back(key);
+        last_key = std::move(key);
+        return validator_.Key(s, length, copy);
+    }
+    bool EndObject(SizeType members) {
+        closed_object_keys = std::move(frames_.back());
+        frames_.pop_back();
+        --depth_;
+        last_type = "object";
+        return validator_.EndObject(members);
+    }
+    bool StartArray() { return open("array") && validator_.StartArray(); }
+    bool EndArray(SizeType elements) {
+        --depth_;
+        last_type = "array";
+        return validator_.EndArray(elements);
+    }
+
+    std::string problem;           // set when this handler (not the validator) refused
+    std::string last_type;         // JSON type of the last value seen
+    std::string last_value;        // its text, for scalars
+    std::string last_key;          // the last object key seen
+    std::vector<std::string> closed_object_keys;  // keys of the object closed last
+
+private:
+    bool scalar(const char* type, std::string text) {
+        last_type = type;
+        last_value = std::move(text);
+        return true;
+    }
+    bool open(const char* type) {
+        last_type = type;
+        last_value.clear();
+        if (++depth_ > kMaxBodyDepth) {
+            problem = "nested deeper than " + std::to_string(kMaxBodyDepth) + " levels";
+            return false;
+        }
+        return true;
+    }
+
+    rapidjson::SchemaValidator& validator_;
+    std::vector<std::vector<std::string>> frames_;
+    int depth_ = 0;
+};
+
+std::string to_text(const rapidjson::Value& value) {
+    if (value.IsString()) return std::string(value.GetString(), value.GetStringLength());
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
+    value.Accept(writer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string join_values(const rapidjson::Value& array, const char* separator) {
+    std::string out;
+    for (const auto& item : array.GetArray()) {
+        if (!out.empty()) out += separator;
+        out += to_text(item);
+    }
+    return out;
+}
+
+// What the failing keyword asked for, read from the schema source.
+std::string describe_violation(const BodySchema& schema, const rapidjson::SchemaValidator& validator,
+                               const CheckingHandler& seen) {
+    const std::string keyword = validator.GetInvalidSchemaKeyword();
+    const rapidjson::Value* rule = validator.GetInvalidSchemaPointer().Get(schema.source());
+    const rapidjson::Value* wanted = nullptr;
+    if (rule && rule->IsObject() && rule->HasMember(keyword.c_str())) {
+        wanted = &(*rule)[keyword.c_str()];
+    }
+    const std::string got = seen.last_value.empty() ? seen.last_type : seen.last_value;
+
+    if (keyword == "type" && wanted) {
+        const std::string expected = wanted->IsArray() ? join_values(*wanted, " or ") : to_text(*wanted);
+        return "expected " + expected + ", got " + seen.last_type;
+    }
+    if (keyword == "required" && wanted && wanted->IsArray()) {
+        std::vector<std::string> missing;
+        for (const auto& name : wanted->GetArray()) {
+            const std::string text = to_text(name);
+            const auto& keys = seen.closed_object_keys;
+            if (std::find(keys.begin(), keys.end(), text) == keys.end()) missing.push_back(text);
+        }
+        return "missing required property " + join(missing);
+    }
+    if (keyword == "additionalProperties") {
+        std::vector<std::string> allowed;
+        if (rule && rule->IsObject() && rule->HasMember("properties")) {
+            for (const auto& member : (*rule)["properties"].GetObject()) {
+                allowed.push_back(to_text(member.name));
+            }
+        }
+        return "unknown property " + quoted_excerpt(seen.last_key) +
+               (allowed.empty() ? std::string() : " (allowed: " + join(allowed) + ")");
+    }
+    if (keyword == "enum" && wanted && wanted->IsArray()) {
+        return "expected one of " + join_values(*wanted, ", ") + ", got " + got;
+    }
+    if (wanted) {
+        static const std::pair<const char*, const char*> kPhrases[] = {
+            {"minimum", "must be >= "},        {"maximum", "must be <= "},
+            {"minLength", "must have at least "}, {"maxLength", "must have at most "},
+            {"minItems", "must have at least "}, {"maxItems", "must have at most "},
+            {"pattern", "must match the pattern "}, {"multipleOf", "must be a multiple of "},
+            {"minProperties", "must have at least "}, {"maxProperties", "must have at most "},
+        };
+        for (const auto& [name, phrase] : kPhrases) {
+            if (keyword != name) continue;
+            std::string unit;
+            if (keyword == "minLength" || keyword == "maxLength") unit = " characters";
+            if (keyword == "minItems" || keyword == "maxItems") unit = " items";
+            if (keyword == "minProperties" || keyword == "maxProperties") unit = " properties";
+            return phrase + to_text(*wanted) + unit + ", got " + got;
+        }
+    }
+    return "does not satisfy '" + keyword + "' of schema " + schema.file();
+}
+
+std::string pointer_text(const rapidjson::Pointer& pointer) {
+    rapidjson::StringBuffer buffer;
+    pointer.Stringify(buffer);
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+Error body_error(Errc errc, const std::string& where, const std::string& what) {
+    return Error{errc, "body" + (where.empty() ? std::string() : " " + where) + ": " + what};
+}
+
+}  // namespace
+
+Status validate_body(const BodySchema& schema, std::string_view body) {
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        return body_error(Errc::malformed_json, "", "expected a JSON document, got an empty body");
+    }
+    rapidjson::SchemaValidator validator(schema.compiled());
+    CheckingHandler handler(validator);
+    rapidjson::Reader reader;
+    rapidjson::MemoryStream stream(body.data(), body.size());
+    constexpr unsigned kFlags = rapidjson::kParseIterativeFlag | rapidjson::kParseValidateEncodingFlag;
+    const rapidjson::ParseResult parsed = reader.Parse<kFlags>(stream, handler);
+    if (parsed) return Ok{};
+
+    const std::string where = pointer_text(validator.GetInvalidDocumentPointer());
+    if (parsed.Code() == rapidjson::kParseErrorTermination) {
+        if (!handler.problem.empty()) {
+            return body_error(Errc::malformed_json, "at offset " + std::to_string(parsed.Offset()),
+                              handler.problem);
+        }
+        if (!validator.IsValid()) {
+            return body_error(Errc::invalid_body, where.empty() ? "/" : where,
+                              describe_violation(schema, validator, handler));
+        }
+    }
+    std::string what = std::string("not valid JSON at offset ") + std::to_string(parsed.Offset()) +
+                       ": " + rapidjson::GetParseError_En(parsed.Code());
+    if (!what.empty() && what.back() == '.') what.pop_back();
+    if (body.find('\'') != std::string_view::npos) {
+        what += " (JSON strings and keys take double quotes, not single quotes)";
+    }
+    return Error{Errc::malformed_json, "body " + what};
+}
+
+}  // namespace gateway

@@ -1,0 +1,86 @@
+#include "pipeline/request_pipeline.hpp"
+
+#include "pipeline/upstream_answer.hpp"
+#include "upstream/header_policy.hpp"
+
+namespace gateway {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
+
+namespace {
+
+// Several x-auth-roles lines are one comma-separated list (RFC 9110 5.3).
+std::optional<std::string> joined_roles(const http::request_header<>& header) {
+    std::optional<std::string> roles;
+    for (auto it = header.find("x-auth-roles"); it != header.end(); ++it) {
+        if (!boost::beast::iequals(it->name_string(), "x-auth-roles")) break;
+        roles = roles ? *roles + "," + std::string(it->value()) : std::string(it->value());
+    }
+    return roles;
+}
+
+}  // namespace
+
+Result<CheckedHead> RequestPipeline::admit(const Config& config,
+                                           const http::request_header<>& header,
+                                           std::optional<std::uint64_t> content_length,
+                                           bool chunked) const {
+    const std::optional<std::string> roles = joined_roles(header);
+    RequestHead head;
+    head.method = header.method_string();
+    head.target = header.target();
+    if (roles) head.auth_roles = *roles;
+    if (const auto it = header.find(http::field::content_type); it != header.end()) {
+        head.content_type = it->value();
+    }
+    if (content_length) head.content_length = static_cast<std::size_t>(*content_length);
+    head.chunked = chunked;
+    return check_head(config, head);
+}
+
+asio::awaitable<ClientResponse> RequestPipeline::complete(const Config& config,
+                                                          const CheckedHead& checked,
+                                                          ClientRequest& request,
+                                                          std::string_view client_address,
+                                                          std::string_view request_id) {
+    const unsigned version = request.version();
+    if (auto body = check_body(*checked.route, request.body()); !body) {
+        co_return render_error(body.error(), version, request_id);
+    }
+
+    // The upstream request reuses the client's message: same method, headers and body bytes,
+    // new target when rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
+    const bool had_host = request.find(http::field::host) != request.end();
+    strip_hop_by_hop(request);
+    append_forwarded_for(request, client_address);
+    request.target(checked.upstream_target);
+    request.version(11);
+    const UpstreamConfig& upstream = config.upstreams[checked.route->upstream_index];
+    if (!had_host) request.set(http::field::host, upstream.endpoints.front().to_string());
+    if (request.body().empty() && request.method() != http::verb::post &&
+        request.method() != http::verb::put && request.method() != http::verb::patch) {
+        request.erase(http::field::content_length);
+    } else {
+        request.prepare_payload();
+    }
+
+    auto forwarded = co_await forwarder_.forward(checked.route->upstream_index, request);
+    if (!forwarded) co_return render_error(forwarded.error(), version, request_id);
+
+    UpstreamResponse& response = forwarded.value();
+    const auto content_type = response.find(http::field::content_type);
+    auto normalised = normalise_upstream_answer(
+        upstream.name, static_cast<int>(response.result_int()), response.reason(),
+        content_type == response.end() ? std::string_view() : content_type->value(),
+        response.body());
+    if (normalised) co_return render_error(*normalised, version, request_id);
+
+    strip_hop_by_hop(response);
+    response.version(version);
+    response.set(kRequestIdHeader, request_id);
+    response.prepare_payload();
+    co_return std::move(response);
+}
+
+}  // namespace gateway

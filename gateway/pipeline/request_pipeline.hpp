@@ -1,0 +1,44 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.hpp"
+#include "pipeline/error_responder.hpp"
+#include "pipeline/request_checks.hpp"
+#include "upstream/forwarder.hpp"
+
+namespace gateway {
+
+using ClientRequest = boost::beast::http::request<boost::beast::http::string_body>;
+
+/// The fixed chain every request goes through: match, auth, params (admit, on the head alone,
+/// so nothing is read for a request that is refused anyway), then body, forward and normalise
+/// (complete). Each step can stop the chain; every stop ends in render_error.
+class RequestPipeline {
+public:
+    explicit RequestPipeline(Forwarder& forwarder) : forwarder_(forwarder) {}
+
+    Result<CheckedHead> admit(const Config& config,
+                              const boost::beast::http::request_header<>& header,
+                              std::optional<std::uint64_t> content_length, bool chunked) const;
+
+    /// Checks the body, forwards, and answers what the client gets: the upstream's success
+    /// unchanged or an ErrorMessage. Never throws.
+    boost::asio::awaitable<ClientResponse> complete(const Config& config, const CheckedHead& checked,
+                                                    ClientRequest& request,
+                                                    std::string_view client_address,
+                                                    std::string_view request_id);
+
+private:
+    Forwarder& forwarder_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <boost/asio/ip/tcp.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config_loader.hpp"
+
+namespace gateway {
+
+/// What the command line asks for.
+struct CommandLine {
+    std::string config_path;
+    boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address("127.0.0.1"), 8080};
+    unsigned threads = 0;  // 0: one per core
+    ConfigOverrides overrides;
+    bool check_only = false;
+    bool show_help = false;
+    bool show_version = false;
+};
+
+struct ParsedCommandLine {
+    std::optional<CommandLine> command_line;
+    std::string error;  // when command_line is empty
+    std::string usage;
+};
+
+ParsedCommandLine parse_command_line(int argc, const char* const argv[]);
+
+}  // namespace gateway

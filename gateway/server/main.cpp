@@ -1,0 +1,93 @@
+// gateway: wires the command line, the config and the workers together; no logic of its own.
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include <iostream>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "config/config_loader.hpp"
+#include "gateway/version.hpp"
+#include "server/command_line.hpp"
+#include "server/worker.hpp"
+
+namespace {
+
+using namespace gateway;
+
+int serve(const CommandLine& command_line, std::shared_ptr<const Config> config) {
+    auto resolved = resolve_upstreams(*config);
+    if (!resolved) {
+        std::cerr << "gateway: " << resolved.error().detail << "\n";
+        return 1;
+    }
+    const unsigned threads =
+        command_line.threads ? command_line.threads : std::max(1u, std::thread::hardware_concurrency());
+    const ServerLimits limits;
+
+    std::vector<std::unique_ptr<Worker>> workers;
+    auto listen = command_line.listen;
+    try {
+        for (unsigned i = 0; i < threads; ++i) {
+            workers.push_back(std::make_unique<Worker>(config, *resolved, listen, limits));
+            listen = workers.front()->local_endpoint();  // port 0: the others join the same port
+        }
+    } catch (const boost::system::system_error& e) {
+        std::cerr << "gateway: cannot listen on " << command_line.listen << ": "
+                  << e.code().message() << "\n";
+        return 1;
+    }
+    std::cout << "gateway " << kVersion << ": " << config->routes.size() << " routes from "
+              << config->source_file << ", " << threads << " worker thread(s)\n"
+              << "listening on " << listen << std::endl;
+
+    std::vector<std::thread> running;
+    for (auto& worker : workers) running.emplace_back([&worker] { worker->run(); });
+
+    boost::asio::io_context signals_context;
+    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) {
+        for (auto& worker : workers) worker->stop();
+    });
+    signals_context.run();
+    for (auto& thread : running) thread.join();
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char* argv[]) {
+    const auto parsed = parse_command_line(argc, argv);
+    if (!parsed.command_line) {
+        std::cerr << "gateway: " << parsed.error << "\n\n" << parsed.usage;
+        return 2;
+    }
+    const CommandLine& command_line = *parsed.command_line;
+    if (command_line.show_help) {
+        std::cout << parsed.usage;
+        return 0;
+    }
+    if (command_line.show_version) {
+        std::cout << "gateway " << kVersion << "\n";
+        return 0;
+    }
+
+    const LoadResult loaded = load_config(command_line.config_path, command_line.overrides);
+    for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.to_string() << "\n";
+    if (!loaded.config) {
+        std::cerr << "gateway: " << loaded.diagnostics.size() << " problem(s) in "
+                  << command_line.config_path << (command_line.check_only ? "" : "; not starting")
+                  << "\n";
+        return 1;
+    }
+    if (command_line.check_only) {
+        std::cout << command_line.config_path << ": OK, " << loaded.config->routes.size()
+                  << " routes, " << loaded.config->upstreams.size() << " upstreams\n";
+        return 0;
+    }
+    return serve(command_line, loaded.config);
+}

@@ -1,0 +1,72 @@
+#include "server/worker.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <iostream>
+
+namespace gateway {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+
+tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
+    tcp::acceptor acceptor(io);
+    acceptor.open(endpoint.protocol());
+    acceptor.set_option(asio::socket_base::reuse_address(true));
+    acceptor.set_option(ReusePort(true));
+    acceptor.bind(endpoint);
+    acceptor.listen(asio::socket_base::max_listen_connections);
+    return acceptor;
+}
+
+}  // namespace
+
+Worker::Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
+               const tcp::endpoint& listen, const ServerLimits& limits)
+    : limits_(limits),
+      forwarder_(io_.get_executor(), *config, upstreams),
+      pipeline_(forwarder_),
+      session_context_{std::move(config), pipeline_, request_ids_, limits_},
+      acceptor_(open_acceptor(io_, listen)) {}
+
+void Worker::run() {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    io_.run();
+}
+
+void Worker::stop() { io_.stop(); }
+
+asio::awaitable<void> Worker::accept_loop() {
+    while (true) {
+        boost::system::error_code ec;
+        tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) {
+            // Out of descriptors or memory: back off instead of spinning on accept.
+            std::cerr << "gateway: accept failed: " << ec.message() << "\n";
+            asio::steady_timer pause(io_, std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            continue;
+        }
+        asio::co_spawn(io_, run_session(std::move(socket), session_context_),
+                       [](std::exception_ptr error) {
+                           if (!error) return;
+                           try {
+                               std::rethrow_exception(error);
+                           } catch (const std::exception& e) {
+                               std::cerr << "gateway: session ended by exception: " << e.what() << "\n";
+                           }
+                       });
+    }
+}
+
+}  // namespace gateway

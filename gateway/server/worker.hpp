@@ -1,0 +1,48 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <memory>
+
+#include "config/config.hpp"
+#include "pipeline/request_pipeline.hpp"
+#include "server/server_limits.hpp"
+#include "server/session.hpp"
+#include "upstream/forwarder.hpp"
+#include "upstream/header_policy.hpp"
+
+namespace gateway {
+
+/// One thread's share of the gateway: its own io_context, its own SO_REUSEPORT acceptor on the
+/// shared listen address (the kernel spreads connections), its own upstream pools. Nothing
+/// mutable is shared between workers, so the data path takes no locks.
+class Worker {
+public:
+    Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
+           const boost::asio::ip::tcp::endpoint& listen, const ServerLimits& limits);
+
+    /// The bound address (the real port when asked for port 0).
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+
+    /// Accepts and serves until stop(). Call from the worker's own thread.
+    void run();
+    /// Thread-safe.
+    void stop();
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+
+    boost::asio::io_context io_{1};
+    ServerLimits limits_;
+    Forwarder forwarder_;
+    RequestPipeline pipeline_;
+    RequestIdSource request_ids_;
+    SessionContext session_context_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+};
+
+}  // namespace gateway

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/result.hpp"
+
+namespace gateway {
+
+/// One upstream connection with the read buffer that belongs to it (bytes read past a response
+/// must stay with the connection they came from).
+struct UpstreamConnection {
+    explicit UpstreamConnection(boost::asio::any_io_executor executor) : stream(std::move(executor)) {}
+    boost::beast::tcp_stream stream;
+    boost::beast::flat_buffer buffer;
+};
+
+/// Keep-alive connections to one upstream endpoint, owned by one worker thread (no locks).
+/// At most `max_connections` are open at once, busy and idle together; a request that finds
+/// none free waits for one until its deadline. Idle connections are reused most-recent-first,
+/// so the warmest socket goes next and surplus ones age out at the back.
+class ConnectionPool {
+public:
+    struct Lease {
+        std::unique_ptr<UpstreamConnection> connection;
+        bool reused = false;  // came from the idle list: the upstream may have closed it since
+    };
+
+    ConnectionPool(boost::asio::any_io_executor executor, std::string name,
+                   boost::asio::ip::tcp::endpoint endpoint,
+                   std::chrono::milliseconds connect_timeout, std::size_t max_connections);
+
+    /// An idle connection, or a new one. `fresh` skips the idle list (a retry after a reused
+    /// connection failed). `verify_idle` first checks that an idle connection was not closed
+    /// by the upstream meanwhile (one non-blocking peek), for requests that cannot be retried.
+    boost::asio::awaitable<Result<Lease>> acquire(bool fresh, bool verify_idle,
+                                                  std::chrono::steady_clock::time_point deadline);
+
+    /// Hands a connection back: kept for reuse when `reusable`, closed otherwise.
+    void release(std::unique_ptr<UpstreamConnection> connection, bool reusable);
+
+    std::size_t open_connections() const noexcept { return open_; }
+    std::size_t idle_connections() const noexcept { return idle_.size(); }
+    const std::string& name() const noexcept { return name_; }
+
+private:
+    boost::asio::awaitable<Result<Lease>> connect(std::chrono::steady_clock::time_point deadline);
+    void wake_one_waiter();
+
+    boost::asio::any_io_executor executor_;
+    std::string name_;  // "upstream (host:port)", for error details
+    boost::asio::ip::tcp::endpoint endpoint_;
+    std::chrono::milliseconds connect_timeout_;
+    std::size_t max_connections_;
+    std::size_t open_ = 0;
+    std::vector<std::unique_ptr<UpstreamConnection>> idle_;
+    std::deque<boost::asio::steady_timer*> waiters_;
+};
+
+}  // namespace gateway

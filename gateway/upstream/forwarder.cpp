@@ -1,0 +1,167 @@
+#include "upstream/forwarder.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/error.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+
+namespace gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// How one request/response exchange on one connection ended.
+struct Exchange {
+    std::optional<UpstreamResponse> response;
+    Error error{Errc::internal_error, ""};
+    bool nothing_received = false;  // the upstream sent no byte: safe to retry idempotently
+    bool keep_alive = false;
+};
+
+bool is_idempotent(http::verb method) {
+    return method == http::verb::get || method == http::verb::head ||
+           method == http::verb::put || method == http::verb::delete_ ||
+           method == http::verb::options;
+}
+
+std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
+                                   const UpstreamConfig& upstream, const std::string& name,
+                                   Clock::time_point deadline) {
+    Exchange result;
+    boost::system::error_code ec;
+    connection.stream.expires_at(deadline);
+    co_await http::async_write(connection.stream, request,
+                               asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        result.nothing_received = true;
+        if (ec == beast::error::timeout) {
+            result.error = {Errc::upstream_timeout, "sending the request to " + name +
+                                                        " took longer than " +
+                                                        milliseconds(upstream.request_timeout)};
+        } else {
+            result.error = {Errc::upstream_reset,
+                            "sending the request to " + name + " failed: " + ec.message()};
+        }
+        co_return result;
+    }
+
+    http::response_parser<http::string_body> parser;
+    parser.header_limit(64 * 1024);
+    parser.body_limit(upstream.max_response_bytes);
+    if (request.method() == http::verb::head) parser.skip(true);
+    const std::size_t received = co_await http::async_read(
+        connection.stream, connection.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) {
+        result.nothing_received = received == 0 && !parser.got_some();
+        if (ec == beast::error::timeout) {
+            result.error = {Errc::upstream_timeout,
+                            "no complete response from " + name + " within " +
+                                milliseconds(upstream.request_timeout)};
+        } else if (ec == http::error::body_limit) {
+            result.error = {Errc::upstream_bad_response,
+                            name + " sent a response body over the " +
+                                std::to_string(upstream.max_response_bytes) + "-byte limit"};
+        } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+                   ec == asio::error::connection_reset || ec == http::error::partial_message ||
+                   ec == asio::error::broken_pipe) {
+            result.error = {Errc::upstream_reset,
+                            result.nothing_received
+                                ? name + " closed the connection without answering"
+                                : name + " closed the connection in the middle of its response"};
+        } else if (ec.category() == http::make_error_code(http::error::body_limit).category() ||
+                   ec == http::error::bad_version) {
+            result.error = {Errc::upstream_bad_response,
+                            name + " sent an invalid HTTP response: " + ec.message()};
+        } else {
+            result.error = {Errc::upstream_reset, "reading the response from " + name +
+                                                      " failed: " + ec.message()};
+        }
+        co_return result;
+    }
+    result.keep_alive = parser.get().keep_alive();
+    result.response = parser.release();
+    co_return result;
+}
+
+}  // namespace
+
+Result<ResolvedUpstreams> resolve_upstreams(const Config& config) {
+    asio::io_context context;
+    asio::ip::tcp::resolver resolver(context);
+    ResolvedUpstreams resolved;
+    for (const auto& upstream : config.upstreams) {
+        auto& endpoints = resolved.emplace_back();
+        for (const auto& endpoint : upstream.endpoints) {
+            boost::system::error_code ec;
+            const auto results =
+                resolver.resolve(endpoint.host, std::to_string(endpoint.port),
+                                 asio::ip::tcp::resolver::numeric_service, ec);
+            if (ec || results.empty()) {
+                return Error{Errc::upstream_unreachable,
+                             "upstream " + upstream.name + ": cannot resolve " +
+                                 endpoint.to_string() + ": " + ec.message()};
+            }
+            endpoints.push_back(results.begin()->endpoint());
+        }
+    }
+    return resolved;
+}
+
+Forwarder::Forwarder(asio::any_io_executor executor, const Config& config,
+                     const ResolvedUpstreams& endpoints) {
+    for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
+        const UpstreamConfig& upstream_config = config.upstreams[i];
+        Upstream upstream;
+        upstream.config = &upstream_config;
+        for (std::size_t e = 0; e < endpoints[i].size(); ++e) {
+            upstream.pools.push_back(std::make_unique<ConnectionPool>(
+                executor, upstream_config.name + " (" + upstream_config.endpoints[e].to_string() + ")",
+                endpoints[i][e], upstream_config.connect_timeout, upstream_config.pool_size));
+        }
+        upstreams_.push_back(std::move(upstream));
+    }
+}
+
+asio::awaitable<Result<UpstreamResponse>> Forwarder::forward(std::size_t upstream_index,
+                                                             UpstreamRequest& request) {
+    Upstream& upstream = upstreams_[upstream_index];
+    ConnectionPool& pool = *upstream.pools[upstream.next++ % upstream.pools.size()];
+    const auto deadline = Clock::now() + upstream.config->request_timeout;
+    for (int attempt = 0;; ++attempt) {
+        auto lease = co_await pool.acquire(attempt > 0, !is_idempotent(request.method()), deadline);
+        if (!lease) co_return std::move(lease).error();
+        Exchange result = co_await exchange(*lease->connection, request, *upstream.config,
+                                            pool.name(), deadline);
+        if (result.response) {
+            pool.release(std::move(lease->connection), result.keep_alive);
+            co_return std::move(*result.response);
+        }
+        pool.release(std::move(lease->connection), false);
+        // A reused connection that fails before any byte came back was most likely closed by
+        // the upstream while idle, before our request reached it. Resending is safe for
+        // idempotent methods only: a PATCH may have been received and acted upon.
+        const bool retry = attempt == 0 && lease->reused && result.nothing_received &&
+                           is_idempotent(request.method()) && Clock::now() < deadline;
+        if (!retry) co_return std::move(result.error);
+    }
+}
+
+std::size_t Forwarder::open_connections() const noexcept {
+    std::size_t total = 0;
+    for (const auto& upstream : upstreams_) {
+        for (const auto& pool : upstream.pools) total += pool->open_connections();
+    }
+    return total;
+}
+
+}  // namespace gateway
+
