@@ -46,12 +46,10 @@ bool is_route_name(std::string_view name) {
 /// (after reporting it) so one pass reports as many problems as it can.
 class Loader {
 public:
-    Loader(std::string file, const ConfigOverrides& overrides)
-        : file_(std::move(file)),
-          overrides_(overrides),
-          schemas_(fs::path(file_).parent_path()) {}
+    Loader(std::string file, fs::path base_dir, const ConfigOverrides& overrides)
+        : file_(std::move(file)), overrides_(overrides), schemas_(std::move(base_dir)) {}
 
-    LoadResult run();
+    LoadResult run(std::string_view text);
 
 private:
     void report(const YAML::Mark& mark, std::string message, int column_shift = 0) {
@@ -242,7 +240,9 @@ void Loader::read_upstreams(const YAML::Node& node) {
 }
 
 void Loader::apply_overrides() {
-    for (const auto& [name, endpoints] : overrides_.upstream_endpoints) {
+    for (const auto& entry : overrides_.upstream_endpoints) {
+        const std::string& name = entry.first;  // a named copy: clang 14 cannot capture bindings
+        const auto& endpoints = entry.second;
         const auto it = std::find_if(config_.upstreams.begin(), config_.upstreams.end(),
                                      [&](const auto& u) { return u.name == name; });
         if (it == config_.upstreams.end()) {
@@ -574,15 +574,10 @@ void Loader::read_routes(const YAML::Node& node) {
     }
 }
 
-LoadResult Loader::run() {
+LoadResult Loader::run(std::string_view text) {
     YAML::Node root;
     try {
-        std::ifstream in(file_);
-        if (!in) {
-            diagnostics_.push_back({file_, 0, 0, "cannot open the file"});
-            return {nullptr, std::move(diagnostics_)};
-        }
-        root = YAML::Load(in);
+        root = YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
         report(e.mark, "YAML syntax error: " + e.msg);
         return {nullptr, std::move(diagnostics_)};
@@ -643,7 +638,17 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
 }
 
 LoadResult load_config(const std::string& path, const ConfigOverrides& overrides) {
-    return Loader(path, overrides).run();
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return {nullptr, {Diagnostic{path, 0, 0, "cannot open the file"}}};
+    std::stringstream text;
+    text << in.rdbuf();
+    return load_config_text(text.str(), path, fs::path(path).parent_path(), overrides);
+}
+
+LoadResult load_config_text(std::string_view text, const std::string& display_name,
+                            const std::filesystem::path& base_dir,
+                            const ConfigOverrides& overrides) {
+    return Loader(display_name, base_dir, overrides).run(text);
 }
 
 }  // namespace gateway

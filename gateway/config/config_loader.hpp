@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,6 +30,12 @@ struct LoadResult {
 /// finds with file:line:col. Nothing is half-loaded: one diagnostic and there is no config.
 /// The only user of yaml-cpp; exceptions stay inside.
 LoadResult load_config(const std::string& path, const ConfigOverrides& overrides = {});
+
+/// The same for YAML already in memory: `display_name` is what diagnostics call the file,
+/// `base_dir` where schema paths start.
+LoadResult load_config_text(std::string_view text, const std::string& display_name,
+                            const std::filesystem::path& base_dir,
+                            const ConfigOverrides& overrides = {});
 
 /// Parses `HOST:PORT` (IPv6 as `[::1]:PORT`).
 std::optional<Endpoint> parse_endpoint(std::string_view text);

@@ -22,6 +22,8 @@ constexpr std::array kCatalogue = {
     ErrcInfo{413, 41301, "PAYLOAD_TOO_LARGE", "Request body too large"},
     ErrcInfo{415, 41501, "UNSUPPORTED_MEDIA_TYPE", "Request body must be application/json"},
     ErrcInfo{431, 43101, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request header block too large"},
+    ErrcInfo{414, 41401, "URI_TOO_LONG", "Request line too long"},
+    ErrcInfo{503, 50301, "SERVICE_UNAVAILABLE", "Too many connections"},
     ErrcInfo{500, 50001, "INTERNAL_SERVER_ERROR", "Internal gateway error"},
     ErrcInfo{502, 50201, "BAD_GATEWAY", "Upstream unreachable"},
     ErrcInfo{502, 50202, "BAD_GATEWAY", "Upstream closed the connection"},

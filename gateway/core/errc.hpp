@@ -21,6 +21,8 @@ enum class Errc {
     payload_too_large,        // body larger than the configured limit
     unsupported_media_type,   // body route called without application/json
     header_too_large,         // request header block over the configured limit
+    uri_too_long,             // request line over 8 KiB
+    overloaded,               // connection cap reached
     internal_error,           // a bug in the gateway; never expected
     upstream_unreachable,     // connect refused / no route to the upstream
     upstream_reset,           // the upstream closed or reset the connection mid-exchange

@@ -1,5 +1,6 @@
 #include "pipeline/request_pipeline.hpp"
 
+#include "pipeline/head_reader.hpp"
 #include "pipeline/upstream_answer.hpp"
 #include "upstream/header_policy.hpp"
 
@@ -8,34 +9,12 @@ namespace gateway {
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
-namespace {
-
-// Several x-auth-roles lines are one comma-separated list (RFC 9110 5.3).
-std::optional<std::string> joined_roles(const http::request_header<>& header) {
-    std::optional<std::string> roles;
-    for (auto it = header.find("x-auth-roles"); it != header.end(); ++it) {
-        if (!boost::beast::iequals(it->name_string(), "x-auth-roles")) break;
-        roles = roles ? *roles + "," + std::string(it->value()) : std::string(it->value());
-    }
-    return roles;
-}
-
-}  // namespace
-
 Result<CheckedHead> RequestPipeline::admit(const Config& config,
                                            const http::request_header<>& header,
                                            std::optional<std::uint64_t> content_length,
                                            bool chunked) const {
-    const std::optional<std::string> roles = joined_roles(header);
-    RequestHead head;
-    head.method = header.method_string();
-    head.target = header.target();
-    if (roles) head.auth_roles = *roles;
-    if (const auto it = header.find(http::field::content_type); it != header.end()) {
-        head.content_type = it->value();
-    }
-    if (content_length) head.content_length = static_cast<std::size_t>(*content_length);
-    head.chunked = chunked;
+    std::string roles;
+    const RequestHead head = read_request_head(header, content_length, chunked, roles);
     return check_head(config, head);
 }
 
@@ -53,6 +32,8 @@ asio::awaitable<ClientResponse> RequestPipeline::complete(const Config& config,
     // new target when rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
     const bool had_host = request.find(http::field::host) != request.end();
     strip_hop_by_hop(request);
+    // The gateway answered any Expect: 100-continue itself and holds the whole body.
+    request.erase(http::field::expect);
     append_forwarded_for(request, client_address);
     request.target(checked.upstream_target);
     request.version(11);

@@ -41,6 +41,14 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
                   << e.code().message() << "\n";
         return 1;
     }
+    // Signals are taken over before anyone can know we are up: a SIGTERM right after the
+    // "listening on" line must stop us cleanly, not by its default action.
+    boost::asio::io_context signals_context;
+    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
+    signals.async_wait([&](const boost::system::error_code&, int) {
+        for (auto& worker : workers) worker->stop();
+    });
+
     std::cout << "gateway " << kVersion << ": " << config->routes.size() << " routes from "
               << config->source_file << ", " << threads << " worker thread(s)\n"
               << "listening on " << listen << std::endl;
@@ -48,11 +56,6 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
     std::vector<std::thread> running;
     for (auto& worker : workers) running.emplace_back([&worker] { worker->run(); });
 
-    boost::asio::io_context signals_context;
-    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        for (auto& worker : workers) worker->stop();
-    });
     signals_context.run();
     for (auto& thread : running) thread.join();
     return 0;

@@ -54,14 +54,36 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
         co_return result;
     }
 
-    http::response_parser<http::string_body> parser;
-    parser.header_limit(64 * 1024);
-    parser.body_limit(upstream.max_response_bytes);
-    if (request.method() == http::verb::head) parser.skip(true);
-    const std::size_t received = co_await http::async_read(
-        connection.stream, connection.buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+    // Interim 1xx answers (100 Continue, 103 Early Hints) precede the real one: skip them, or
+    // the real answer would stay in the connection and reach the next request.
+    std::optional<http::response_parser<http::string_body>> parser;
+    std::size_t received = 0;
+    for (int interim = 0; interim < 8; ++interim) {
+        parser.emplace();
+        parser->header_limit(64 * 1024);
+        parser->body_limit(upstream.max_response_bytes);
+        if (request.method() == http::verb::head) parser->skip(true);
+        // Head first: Beast 1.74 checks Content-Length against body_limit only when the body
+        // does not arrive in the same read as the head, i.e. almost never.
+        received += co_await http::async_read_header(connection.stream, connection.buffer, *parser,
+                                                     asio::redirect_error(asio::use_awaitable, ec));
+        if (!ec && parser->content_length() &&
+            *parser->content_length() > upstream.max_response_bytes) {
+            ec = http::error::body_limit;
+        }
+        if (!ec && !parser->is_done()) {
+            received += co_await http::async_read(connection.stream, connection.buffer, *parser,
+                                                  asio::redirect_error(asio::use_awaitable, ec));
+        }
+        if (ec || parser->get().result_int() >= 200) break;
+    }
+    if (!ec && parser->get().result_int() < 200) {
+        result.error = {Errc::upstream_bad_response,
+                        name + " sent only interim (1xx) responses"};
+        co_return result;
+    }
     if (ec) {
-        result.nothing_received = received == 0 && !parser.got_some();
+        result.nothing_received = received == 0 && !parser->got_some();
         if (ec == beast::error::timeout) {
             result.error = {Errc::upstream_timeout,
                             "no complete response from " + name + " within " +
@@ -87,8 +109,8 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
         }
         co_return result;
     }
-    result.keep_alive = parser.get().keep_alive();
-    result.response = parser.release();
+    result.keep_alive = parser->get().keep_alive();
+    result.response = parser->release();
     co_return result;
 }
 

@@ -1,0 +1,113 @@
+#include "pipeline/framing_checks.hpp"
+
+#include <algorithm>
+
+#include "core/text.hpp"
+
+namespace gateway {
+
+namespace http = boost::beast::http;
+
+namespace {
+
+Error framing(std::string detail) { return Error{Errc::malformed_request, std::move(detail)}; }
+
+std::size_t count_fields(const http::request_header<>& header, http::field field) {
+    return header.count(field);
+}
+
+}  // namespace
+
+std::optional<std::size_t> find_head_end(std::string_view bytes) noexcept {
+    std::size_t from = 0;
+    while (true) {
+        const std::size_t lf = bytes.find('\n', from);
+        if (lf == std::string_view::npos) return std::nullopt;
+        std::size_t next = lf + 1;
+        if (next < bytes.size() && bytes[next] == '\r') ++next;
+        if (next < bytes.size() && bytes[next] == '\n') return next + 1;
+        if (next >= bytes.size()) return std::nullopt;
+        from = lf + 1;
+    }
+}
+
+std::optional<Error> inspect_raw_head(std::string_view head) {
+    const std::size_t line_end = head.find('\n');
+    const std::size_t line_length = line_end == std::string_view::npos ? head.size() : line_end;
+    if (line_length > kMaxRequestLine) {
+        return Error{Errc::uri_too_long, "the request line is over " +
+                                             std::to_string(kMaxRequestLine) + " bytes"};
+    }
+    if (line_end == std::string_view::npos) return std::nullopt;
+    // A header line that starts with SP or HTAB continues the previous one (obs-fold, RFC 9112
+    // 5.2). Beast unfolds it; a backend may not: refuse it rather than guess.
+    const std::size_t end = find_head_end(head).value_or(head.size());
+    for (std::size_t i = line_end; i + 1 < end; ++i) {
+        if (head[i] == '\n' && (head[i + 1] == ' ' || head[i + 1] == '\t')) {
+            return framing("header line " + quoted_excerpt(head.substr(i + 1, 40)) +
+                           " continues the previous one (obs-fold), which is not allowed");
+        }
+    }
+    return std::nullopt;
+}
+
+Result<std::string_view> check_framing(const http::request_header<>& header) {
+    const std::string_view method = header.method_string();
+    if (std::any_of(method.begin(), method.end(), [](char c) { return c >= 'a' && c <= 'z'; })) {
+        return framing("method " + quoted_excerpt(method) +
+                       ": methods are case-sensitive and upper case");
+    }
+
+    const std::size_t hosts = count_fields(header, http::field::host);
+    if (hosts > 1) return framing("header Host: given " + std::to_string(hosts) + " times");
+    if (hosts == 0 && header.version() == 11) return framing("header Host: required in HTTP/1.1");
+
+    const std::size_t lengths = count_fields(header, http::field::content_length);
+    if (lengths > 1) {
+        return framing("header Content-Length: given " + std::to_string(lengths) + " times");
+    }
+    if (lengths == 1) {
+        const std::string_view value = header[http::field::content_length];
+        if (value.empty() || !std::all_of(value.begin(), value.end(),
+                                          [](char c) { return c >= '0' && c <= '9'; })) {
+            return framing("header Content-Length: expected digits, got " + quoted_excerpt(value));
+        }
+    }
+
+    const std::size_t encodings = count_fields(header, http::field::transfer_encoding);
+    if (encodings > 0) {
+        const std::string_view value = header[http::field::transfer_encoding];
+        if (encodings > 1 || !iequals(trim(value), "chunked")) {
+            return framing("header Transfer-Encoding: only \"chunked\" is accepted, got " +
+                           quoted_excerpt(value) + (encodings > 1 ? " and more" : ""));
+        }
+        if (header.version() != 11) {
+            return framing("header Transfer-Encoding: not allowed in HTTP/1.0");
+        }
+        if (lengths > 0) {
+            return framing("headers Content-Length and Transfer-Encoding together");
+        }
+    }
+
+    const std::string_view target = header.target();
+    if (!target.empty() && target.front() == '/') return target;
+    // Absolute-form (RFC 9112 3.2.2) is fine when it names the host we were asked for.
+    for (const std::string_view scheme : {"http://", "https://"}) {
+        if (target.size() <= scheme.size() || !iequals(target.substr(0, scheme.size()), scheme)) {
+            continue;
+        }
+        const std::string_view rest = target.substr(scheme.size());
+        const std::size_t slash = rest.find('/');
+        const std::string_view authority = rest.substr(0, slash);
+        const std::string_view host = hosts ? header[http::field::host] : std::string_view();
+        if (!iequals(authority, host)) {
+            return framing("request target " + quoted_excerpt(target, 128) +
+                           " names another host than Host " + quoted_excerpt(host));
+        }
+        return slash == std::string_view::npos ? std::string_view("/") : rest.substr(slash);
+    }
+    return framing("request target must be a path starting with '/', got " +
+                   quoted_excerpt(target, 128));
+}
+
+}  // namespace gateway
