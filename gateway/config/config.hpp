@@ -51,8 +51,19 @@ struct RouteConfig {
     std::optional<PathTemplate> rewrite;
 };
 
+/// The client side's limits (routes.yaml `limits:`): every read has a deadline, every buffer
+/// a bound.
 struct Limits {
-    std::size_t max_body_bytes = 1024 * 1024;
+    std::size_t max_body_bytes = 1024 * 1024;  // default of routes with a body
+    std::size_t max_header_bytes = 16 * 1024;  // request line and headers together
+    /// From a request head's first byte to its blank line (cuts slowloris clients).
+    std::chrono::milliseconds header_timeout{10'000};
+    /// Keep-alive: waiting for the next request's first byte.
+    std::chrono::milliseconds idle_timeout{60'000};
+    /// Reading a request body, and writing a response.
+    std::chrono::milliseconds body_timeout{30'000};
+    /// Open client connections per gateway process; more are answered 503 and closed.
+    std::size_t max_connections = 10'000;
 };
 
 /// One immutable snapshot of routes.yaml and its schemas. Shared read-only by all workers

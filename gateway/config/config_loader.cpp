@@ -22,7 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits"};
-constexpr std::string_view kLimitKeys[] = {"max_body_bytes"};
+constexpr std::string_view kLimitKeys[] = {"max_body_bytes",    "max_header_bytes",
+                                           "header_timeout_ms", "idle_timeout_ms",
+                                           "body_timeout_ms",   "max_connections"};
 constexpr std::string_view kUpstreamKeys[] = {
     "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes"};
 constexpr std::string_view kRouteKeys[] = {
@@ -60,6 +62,9 @@ private:
         report(node.Mark(), std::move(message), column_shift);
     }
 
+    /// Reports a node that is not a mapping (answering false: nothing to read), and each
+    /// duplicated or unknown key (answering true: reading goes on, so one pass shows ops every
+    /// problem; any report fails the load).
     bool expect_map(const YAML::Node& node, std::string_view what,
                     std::span<const std::string_view> allowed);
     bool expect_sequence(const YAML::Node& node, std::string_view what);
@@ -94,22 +99,20 @@ bool Loader::expect_map(const YAML::Node& node, std::string_view what,
         return false;
     }
     std::set<std::string> seen;
-    bool ok = true;
     for (const auto& entry : node) {
         const auto key = entry.first.Scalar();
         // yaml-cpp keeps the last of duplicated keys silently; an ops typo must not vanish.
         if (!seen.insert(key).second) {
             report(entry.first, "duplicate key '" + key + "' in " + std::string(what));
-            ok = false;
         }
         if (!allowed.empty() &&
             std::find(allowed.begin(), allowed.end(), key) == allowed.end()) {
             report(entry.first, "unknown key '" + key + "' in " + std::string(what) +
                                     " (expected one of: " + join(allowed) + ")");
-            ok = false;
         }
     }
-    return ok;
+    // Reading goes on past unknown keys: one pass should show ops every problem.
+    return true;
 }
 
 bool Loader::expect_sequence(const YAML::Node& node, std::string_view what) {
@@ -184,11 +187,28 @@ std::optional<std::vector<std::string>> Loader::read_string_list(const YAML::Nod
 
 void Loader::read_limits(const YAML::Node& node) {
     if (!expect_map(node, "limits", kLimitKeys)) return;
-    if (const auto max_body = node["max_body_bytes"]) {
-        if (auto value = read_integer(max_body, "limits.max_body_bytes", 0, 1LL << 30)) {
-            config_.limits.max_body_bytes = static_cast<std::size_t>(*value);
+    Limits& limits = config_.limits;
+    const auto read_size = [&](const char* key, std::size_t& out, std::int64_t min,
+                               std::int64_t max) {
+        if (const auto value = node[key]) {
+            if (auto number = read_integer(value, std::string("limits.") + key, min, max)) {
+                out = static_cast<std::size_t>(*number);
+            }
         }
-    }
+    };
+    const auto read_ms = [&](const char* key, std::chrono::milliseconds& out) {
+        if (const auto value = node[key]) {
+            if (auto ms = read_integer(value, std::string("limits.") + key, 1, 3'600'000)) {
+                out = std::chrono::milliseconds(*ms);
+            }
+        }
+    };
+    read_size("max_body_bytes", limits.max_body_bytes, 0, 1LL << 30);
+    read_size("max_header_bytes", limits.max_header_bytes, 1024, 1 << 20);
+    read_size("max_connections", limits.max_connections, 1, 1'000'000);
+    read_ms("header_timeout_ms", limits.header_timeout);
+    read_ms("idle_timeout_ms", limits.idle_timeout);
+    read_ms("body_timeout_ms", limits.body_timeout);
 }
 
 void Loader::read_upstreams(const YAML::Node& node) {
@@ -340,9 +360,9 @@ std::optional<RouteConfig> Loader::read_route(const YAML::Node& node) {
         report(node, "route must be a mapping of keys to values");
         return std::nullopt;
     }
-    // Unknown keys do not stop the reading: a typo'd key usually also means a missing one,
-    // and ops should see both at once.
-    bool ok = expect_map(node, "route", kRouteKeys);
+    // A typo'd key usually also means a missing one: ops see both at once.
+    expect_map(node, "route", kRouteKeys);
+    bool ok = true;
     RouteConfig route;
     const auto require = [&](const char* key) -> YAML::Node {
         YAML::Node value = node[key];

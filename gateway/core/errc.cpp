@@ -24,6 +24,7 @@ constexpr std::array kCatalogue = {
     ErrcInfo{431, 43101, "REQUEST_HEADER_FIELDS_TOO_LARGE", "Request header block too large"},
     ErrcInfo{414, 41401, "URI_TOO_LONG", "Request line too long"},
     ErrcInfo{503, 50301, "SERVICE_UNAVAILABLE", "Too many connections"},
+    ErrcInfo{400, 40006, "BAD_REQUEST", "Invalid request path"},
     ErrcInfo{500, 50001, "INTERNAL_SERVER_ERROR", "Internal gateway error"},
     ErrcInfo{502, 50201, "BAD_GATEWAY", "Upstream unreachable"},
     ErrcInfo{502, 50202, "BAD_GATEWAY", "Upstream closed the connection"},

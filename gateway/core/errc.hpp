@@ -23,6 +23,7 @@ enum class Errc {
     header_too_large,         // request header block over the configured limit
     uri_too_long,             // request line over 8 KiB
     overloaded,               // connection cap reached
+    invalid_path,             // a path segment that could mean two things (dot segment, %2F)
     internal_error,           // a bug in the gateway; never expected
     upstream_unreachable,     // connect refused / no route to the upstream
     upstream_reset,           // the upstream closed or reset the connection mid-exchange

@@ -4,6 +4,7 @@
 
 #include "core/text.hpp"
 #include "pipeline/body_validator.hpp"
+#include "routing/canonical_path.hpp"
 #include "routing/percent_decoding.hpp"
 #include "routing/query_string.hpp"
 
@@ -25,21 +26,9 @@ Status check_path_params(const RouteConfig& route, const PathValues& raw_values)
     for (std::size_t i = 0; i < route.path_params.size(); ++i) {
         const NamedParam& param = route.path_params[i];
         const std::string where = "path " + param.name + ": ";
-        auto decoded = percent_decode(raw_values[i], false);
-        if (!decoded) {
-            return Error{Errc::invalid_path_param,
-                         where + "invalid percent-encoding in " + quoted_excerpt(raw_values[i])};
-        }
-        // A decoded '/' or control byte would let the backend see a different path than the
-        // one we matched and checked.
-        const auto forbidden = std::find_if(decoded->begin(), decoded->end(), [](char c) {
-            return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
-        });
-        if (forbidden != decoded->end()) {
-            return Error{Errc::invalid_path_param,
-                         where + "encoded '/' or control characters are not allowed, got " +
-                             quoted_excerpt(*decoded)};
-        }
+        // canonicalize_path already refused what cannot be decoded or could mean two things.
+        const auto decoded = percent_decode(raw_values[i], false);
+        if (!decoded) return Error{Errc::internal_error, where + "not canonical"};
         if (auto problem = param.type.check(*decoded)) {
             return Error{Errc::invalid_path_param, where + *problem};
         }
@@ -136,9 +125,13 @@ Status check_query(const RouteConfig& route, std::string_view query) {
 
 Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
     const std::size_t question = head.target.find('?');
-    const std::string_view path = head.target.substr(0, question);
+    const std::string_view raw_path = head.target.substr(0, question);
     const std::string_view query =
         question == std::string_view::npos ? std::string_view() : head.target.substr(question + 1);
+
+    auto canonical = canonicalize_path(raw_path);
+    if (!canonical) return std::move(canonical).error();
+    const std::string_view path = *canonical;
 
     RouteMatch match = config.table.match(head.method, path);
     if (match.kind == RouteMatch::Kind::path_not_found) {
@@ -190,7 +183,7 @@ Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
             std::vector<std::string_view>(match.path_values.begin(), match.path_values.end()),
             route.path.param_names());
     } else {
-        checked.upstream_target = std::string(path);
+        checked.upstream_target = std::move(*canonical);
     }
     if (question != std::string_view::npos) {
         checked.upstream_target += '?';

@@ -1,5 +1,6 @@
 #include "pipeline/request_pipeline.hpp"
 
+#include "pipeline/framing_checks.hpp"
 #include "pipeline/head_reader.hpp"
 #include "pipeline/upstream_answer.hpp"
 #include "upstream/header_policy.hpp"
@@ -13,8 +14,11 @@ Result<CheckedHead> RequestPipeline::admit(const Config& config,
                                            const http::request_header<>& header,
                                            std::optional<std::uint64_t> content_length,
                                            bool chunked) const {
+    auto origin_target = check_framing(header);
+    if (!origin_target) return std::move(origin_target).error();
     std::string roles;
-    const RequestHead head = read_request_head(header, content_length, chunked, roles);
+    RequestHead head = read_request_head(header, content_length, chunked, roles);
+    head.target = *origin_target;
     return check_head(config, head);
 }
 

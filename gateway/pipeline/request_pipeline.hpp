@@ -19,7 +19,7 @@ namespace gateway {
 
 using ClientRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-/// The fixed chain every request goes through: match, auth, params (admit, on the head alone,
+/// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,
 /// so nothing is read for a request that is refused anyway), then body, forward and normalise
 /// (complete). Each step can stop the chain; every stop ends in render_error.
 class RequestPipeline {

@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <atomic>
 #include <iostream>
 #include <memory>
 #include <thread>
@@ -27,13 +28,13 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
     }
     const unsigned threads =
         command_line.threads ? command_line.threads : std::max(1u, std::thread::hardware_concurrency());
-    const ServerLimits limits;
+    std::atomic<std::size_t> open_connections{0};
 
     std::vector<std::unique_ptr<Worker>> workers;
     auto listen = command_line.listen;
     try {
         for (unsigned i = 0; i < threads; ++i) {
-            workers.push_back(std::make_unique<Worker>(config, *resolved, listen, limits));
+            workers.push_back(std::make_unique<Worker>(config, *resolved, listen, open_connections));
             listen = workers.front()->local_endpoint();  // port 0: the others join the same port
         }
     } catch (const boost::system::system_error& e) {

@@ -10,9 +10,11 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include <algorithm>
 #include <limits>
 
 #include "core/text.hpp"
+#include "pipeline/framing_checks.hpp"
 
 namespace gateway {
 
@@ -22,17 +24,12 @@ namespace http = beast::http;
 
 namespace {
 
+using RequestParser = http::request_parser<http::string_body>;
+
 bool is_disconnect(const boost::system::error_code& ec) {
     return ec == http::error::end_of_stream || ec == asio::error::eof ||
            ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
            ec == beast::error::timeout || ec == asio::error::operation_aborted;
-}
-
-Error framing_error(const boost::system::error_code& ec) {
-    if (ec == http::error::header_limit) {
-        return Error{Errc::header_too_large, "the request header block is over the limit"};
-    }
-    return Error{Errc::malformed_request, "cannot parse the request: " + ec.message()};
 }
 
 bool expects_continue(const http::request_header<>& header) {
@@ -40,36 +37,135 @@ bool expects_continue(const http::request_header<>& header) {
     return it != header.end() && iequals(it->value(), "100-continue");
 }
 
+std::string_view view_of(const beast::flat_buffer& buffer) {
+    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
+}
+
+/// How reading a request head ended.
+struct HeadRead {
+    enum class Outcome { complete, closed, refused } outcome = Outcome::closed;
+    std::size_t size = 0;     // complete: bytes of the head at the front of the buffer
+    std::optional<Error> refusal;
+};
+
+/// Reads until the buffer holds a whole request head, checking the raw bytes as they come.
+/// Deadlines: idle_timeout until the first byte, header_timeout from the first byte to the
+/// blank line, so a slow-dripping client is cut however it paces its bytes.
+asio::awaitable<HeadRead> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+                                    const Limits& limits) {
+    HeadRead result;
+    bool started = buffer.size() > 0;
+    stream.expires_after(started ? limits.header_timeout : limits.idle_timeout);
+    while (true) {
+        const std::string_view bytes = view_of(buffer);
+        if (auto problem = inspect_raw_head(bytes)) {
+            result.outcome = HeadRead::Outcome::refused;
+            result.refusal = std::move(problem);
+            co_return result;
+        }
+        if (const auto end = find_head_end(bytes)) {
+            if (*end > limits.max_header_bytes) break;
+            result.outcome = HeadRead::Outcome::complete;
+            result.size = *end;
+            co_return result;
+        }
+        if (bytes.size() >= limits.max_header_bytes) break;
+        boost::system::error_code ec;
+        const std::size_t room = std::min<std::size_t>(4096, limits.max_header_bytes - bytes.size());
+        const std::size_t n = co_await stream.async_read_some(
+            buffer.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return result;  // closed, reset, or a deadline passed: nothing to answer
+        buffer.commit(n);
+        if (!started) {
+            started = true;
+            stream.expires_after(limits.header_timeout);
+        }
+    }
+    result.outcome = HeadRead::Outcome::refused;
+    result.refusal = Error{Errc::header_too_large, "the request head is over " +
+                                                       std::to_string(limits.max_header_bytes) +
+                                                       " bytes"};
+    co_return result;
+}
+
+Error parse_error(const boost::system::error_code& ec) {
+    return Error{Errc::malformed_request, "cannot parse the request: " + ec.message()};
+}
+
+/// Counts the connection in for its lifetime.
+class ConnectionSlot {
+public:
+    explicit ConnectionSlot(std::atomic<std::size_t>& open) : open_(open) {
+        count_ = open_.fetch_add(1, std::memory_order_relaxed) + 1;
+    }
+    ~ConnectionSlot() { open_.fetch_sub(1, std::memory_order_relaxed); }
+    ConnectionSlot(const ConnectionSlot&) = delete;
+    ConnectionSlot& operator=(const ConnectionSlot&) = delete;
+    std::size_t count() const noexcept { return count_; }
+
+private:
+    std::atomic<std::size_t>& open_;
+    std::size_t count_;
+};
+
 }  // namespace
 
 asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& context) {
+    const ConnectionSlot slot(context.open_connections);
     boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     const std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
     beast::tcp_stream stream(std::move(socket));
     beast::flat_buffer buffer;
+    // The connection keeps the limits it was accepted under.
+    const std::shared_ptr<const Config> connection_config = context.config;
+    const Limits& limits = connection_config->limits;
+
+    // Writes a response and reports whether the connection may carry another request.
+    const auto respond = [&](auto& response, bool keep_alive) -> asio::awaitable<bool> {
+        response.keep_alive(keep_alive);
+        stream.expires_after(limits.body_timeout);
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        co_return !ec && keep_alive;
+    };
+
+    if (slot.count() > limits.max_connections) {
+        auto response = render_error(
+            Error{Errc::overloaded, "the gateway is at its limit of " +
+                                        std::to_string(limits.max_connections) +
+                                        " connections; retry later"},
+            11, context.request_ids.generate());
+        co_await respond(response, false);
+        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        co_return;
+    }
 
     while (true) {
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(static_cast<std::uint32_t>(context.limits.header_limit));
+        const HeadRead head = co_await read_head(stream, buffer, limits);
+        if (head.outcome == HeadRead::Outcome::closed) break;
+        if (head.outcome == HeadRead::Outcome::refused) {
+            auto response = render_error(*head.refusal, 11, context.request_ids.generate());
+            co_await respond(response, false);
+            break;
+        }
+
+        RequestParser parser;
+        parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
         // The route decides the body limit once the head is checked; until then Beast must
         // not refuse a large Content-Length itself (our 413 names the limit and the route).
         // Not boost::none: Beast 1.74 compares Content-Length against the optional itself,
         // and every number is greater than an empty optional.
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-
-        stream.expires_after(context.limits.header_timeout);
-        co_await http::async_read_header(stream, buffer, parser,
-                                         asio::redirect_error(asio::use_awaitable, ec));
+        parser.eager(false);
+        parser.put(asio::buffer(buffer.data().data(), head.size), ec);
+        if (!ec && !parser.is_header_done()) ec = http::error::need_more;
         if (ec) {
-            if (is_disconnect(ec)) break;
-            auto response = render_error(framing_error(ec), 11, context.request_ids.generate());
-            response.keep_alive(false);
-            stream.expires_after(context.limits.write_timeout);
-            co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+            auto response = render_error(parse_error(ec), 11, context.request_ids.generate());
+            co_await respond(response, false);
             break;
         }
+        buffer.consume(head.size);
 
         http::request<http::string_body>& header = parser.get();
         const unsigned version = header.version();
@@ -86,20 +182,21 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
             parser.chunked());
         if (!admitted) {
             response = render_error(admitted.error(), version, request_id);
-            // The body was never read, so the connection's byte stream is out of step.
-            if (!parser.is_done()) keep_alive = false;
+            // After a framing error the byte stream cannot be trusted; after any refusal with
+            // an unread body it is out of step: either way the connection ends here.
+            if (!parser.is_done() || admitted.error().errc == Errc::malformed_request) {
+                keep_alive = false;
+            }
         } else {
             bool have_response = false;
             if (!parser.is_done()) {
                 parser.body_limit(admitted->body_limit);
+                parser.eager(true);
                 if (expects_continue(parser.get())) {
                     http::response<http::empty_body> go_on{http::status::continue_, version};
-                    stream.expires_after(context.limits.write_timeout);
-                    co_await http::async_write(stream, go_on,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-                    if (ec) break;
+                    if (!co_await respond(go_on, true)) break;
                 }
-                stream.expires_after(context.limits.body_timeout);
+                stream.expires_after(limits.body_timeout);
                 co_await http::async_read(stream, buffer, parser,
                                           asio::redirect_error(asio::use_awaitable, ec));
                 if (ec == http::error::body_limit) {
@@ -113,7 +210,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                 } else if (ec && is_disconnect(ec)) {
                     break;
                 } else if (ec) {
-                    response = render_error(framing_error(ec), version, request_id);
+                    response = render_error(parse_error(ec), version, request_id);
                     keep_alive = false;
                     have_response = true;
                 }
@@ -124,11 +221,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                                                               client_address, request_id);
             }
         }
-
-        response.keep_alive(keep_alive);
-        stream.expires_after(context.limits.write_timeout);
-        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
-        if (ec || !keep_alive) break;
+        if (!co_await respond(response, keep_alive)) break;
     }
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }

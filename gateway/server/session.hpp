@@ -5,11 +5,11 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <memory>
 
 #include "config/config.hpp"
 #include "pipeline/request_pipeline.hpp"
-#include "server/server_limits.hpp"
 #include "upstream/header_policy.hpp"
 
 namespace gateway {
@@ -19,11 +19,14 @@ struct SessionContext {
     std::shared_ptr<const Config> config;
     RequestPipeline& pipeline;
     RequestIdSource& request_ids;
-    const ServerLimits& limits;
+    /// Client connections open in the whole process (shared by the workers: touched once per
+    /// connection, never per request).
+    std::atomic<std::size_t>& open_connections;
 };
 
-/// One client connection: read a request head, admit it, read its body, complete it, write the
-/// answer, and loop while keep-alive holds. Owns the socket; never throws.
+/// One client connection: read a request head within its limits, admit it, read its body,
+/// complete it, write the answer, and loop while keep-alive holds. Owns the socket; never
+/// throws.
 boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
                                          SessionContext& context);
 

@@ -31,11 +31,10 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint)
 }  // namespace
 
 Worker::Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
-               const tcp::endpoint& listen, const ServerLimits& limits)
-    : limits_(limits),
-      forwarder_(io_.get_executor(), *config, upstreams),
+               const tcp::endpoint& listen, std::atomic<std::size_t>& open_connections)
+    : forwarder_(io_.get_executor(), *config, upstreams),
       pipeline_(forwarder_),
-      session_context_{std::move(config), pipeline_, request_ids_, limits_},
+      session_context_{std::move(config), pipeline_, request_ids_, open_connections},
       acceptor_(open_acceptor(io_, listen)) {}
 
 void Worker::run() {

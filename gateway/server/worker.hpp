@@ -10,7 +10,6 @@
 
 #include "config/config.hpp"
 #include "pipeline/request_pipeline.hpp"
-#include "server/server_limits.hpp"
 #include "server/session.hpp"
 #include "upstream/forwarder.hpp"
 #include "upstream/header_policy.hpp"
@@ -23,7 +22,8 @@ namespace gateway {
 class Worker {
 public:
     Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
-           const boost::asio::ip::tcp::endpoint& listen, const ServerLimits& limits);
+           const boost::asio::ip::tcp::endpoint& listen,
+           std::atomic<std::size_t>& open_connections);
 
     /// The bound address (the real port when asked for port 0).
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
@@ -37,7 +37,6 @@ private:
     boost::asio::awaitable<void> accept_loop();
 
     boost::asio::io_context io_{1};
-    ServerLimits limits_;
     Forwarder forwarder_;
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;

@@ -168,10 +168,11 @@ asio::awaitable<Result<UpstreamResponse>> Forwarder::forward(std::size_t upstrea
             co_return std::move(*result.response);
         }
         pool.release(std::move(lease->connection), false);
-        // A reused connection that fails before any byte came back was most likely closed by
-        // the upstream while idle, before our request reached it. Resending is safe for
-        // idempotent methods only: a PATCH may have been received and acted upon.
-        const bool retry = attempt == 0 && lease->reused && result.nothing_received &&
+        // A failure before any response byte came back (typically a pooled connection the
+        // upstream closed while idle, or one reset under load) is tried once more on a fresh
+        // connection. Only for idempotent methods: a PATCH may have been received and acted
+        // upon, and must not be applied twice.
+        const bool retry = attempt == 0 && result.nothing_received &&
                            is_idempotent(request.method()) && Clock::now() < deadline;
         if (!retry) co_return std::move(result.error);
     }

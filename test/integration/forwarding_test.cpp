@@ -39,11 +39,12 @@ TEST_CASE("the upstream receives the method, target and body bytes exactly as se
         CHECK(echo.header("Content-Length") == std::to_string(body.size()));
         CHECK(echo.header("Content-Type") == "application/json");
     }
-    SECTION("GET with a query string, percent-encoding untouched") {
+    SECTION("GET with a query string: the path canonical, the query untouched") {
         const std::string target = "/v2/orgs/tel%63o/penalties/214748364/subscriptions/214748364?reason=mobi%6Ce";
         const auto echo = echoed(client.send("GET", target, echo_headers()));
         CHECK(echo.method == "GET");
-        CHECK(echo.target == target);
+        CHECK(echo.target ==
+              "/v2/orgs/telco/penalties/214748364/subscriptions/214748364?reason=mobi%6Ce");
         CHECK(echo.body.empty());
     }
     SECTION("DELETE") {

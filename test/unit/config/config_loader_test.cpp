@@ -310,3 +310,41 @@ TEST_CASE("endpoints parse host:port and [v6]:port") {
     CHECK_FALSE(parse_endpoint("::1:80"));
     CHECK_FALSE(parse_endpoint(":80"));
 }
+
+TEST_CASE("client-side limits load from the limits block and have defaults") {
+    TempConfig dir;
+    const auto defaults = load_config(dir.write(kUpstreams + R"(routes:
+  - {name: r, method: GET, path: /a, roles: [A], upstream: backend}
+)"));
+    REQUIRE(defaults.config);
+    CHECK(defaults.config->limits.max_header_bytes == 16 * 1024);
+    CHECK(defaults.config->limits.header_timeout == std::chrono::milliseconds(10'000));
+    CHECK(defaults.config->limits.idle_timeout == std::chrono::milliseconds(60'000));
+    CHECK(defaults.config->limits.body_timeout == std::chrono::milliseconds(30'000));
+    CHECK(defaults.config->limits.max_connections == 10'000);
+
+    const auto set = load_config(dir.write(kUpstreams + R"(limits:
+  max_header_bytes: 4096
+  header_timeout_ms: 500
+  idle_timeout_ms: 1000
+  body_timeout_ms: 700
+  max_connections: 20
+routes:
+  - {name: r, method: GET, path: /a, roles: [A], upstream: backend}
+)", "set.yaml"));
+    REQUIRE(set.config);
+    CHECK(set.config->limits.max_header_bytes == 4096);
+    CHECK(set.config->limits.header_timeout == std::chrono::milliseconds(500));
+    CHECK(set.config->limits.idle_timeout == std::chrono::milliseconds(1000));
+    CHECK(set.config->limits.body_timeout == std::chrono::milliseconds(700));
+    CHECK(set.config->limits.max_connections == 20);
+
+    const auto bad = load_config(dir.write(kUpstreams + R"(limits:
+  max_header_bytes: 10
+  idle_timeout: 5
+routes:
+  - {name: r, method: GET, path: /a, roles: [A], upstream: backend}
+)", "bad.yaml"));
+    CHECK(has_problem(bad, "5:21", "limits.max_header_bytes must be between 1024 and 1048576"));
+    CHECK(has_problem(bad, "6:3", "unknown key 'idle_timeout' in limits"));
+}

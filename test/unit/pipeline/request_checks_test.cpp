@@ -83,11 +83,27 @@ TEST_CASE("path params are decoded once and type-checked") {
           "path blockId: must be one of 1, 2, got 3");
     CHECK(check_head(project_config(), get("/v2/orgs/tel%63o/subscriptions/1/blocks")).ok());
     CHECK(check_head(project_config(), get("/v2/orgs/telco/subscriptions/%31/blocks")).ok());
-    CHECK(refusal(get("/v2/orgs/a%2Fb/subscriptions/1/blocks")).detail.find("encoded '/'") !=
-          std::string::npos);
-    CHECK(refusal(get("/v2/orgs/a%00b/subscriptions/1/blocks")).errc == Errc::invalid_path_param);
+    CHECK(refusal(get("/v2/orgs/telco/subscriptions/%2531/blocks")).detail ==
+          "path subscriptionId: expected int64, got \"%31\"");
+}
+
+TEST_CASE("paths that could mean two things are refused before matching") {
+    const auto slash = refusal(get("/v2/orgs/a%2Fb/subscriptions/1/blocks"));
+    CHECK(slash.errc == Errc::invalid_path);
+    CHECK(slash.detail == "path segment \"a%2Fb\": an encoded '/' is not allowed");
+    CHECK(refusal(get("/v2/orgs/a%00b/subscriptions/1/blocks")).errc == Errc::invalid_path);
     CHECK(refusal(get("/v2/orgs/a%zzb/subscriptions/1/blocks")).detail ==
-          "path orgId: invalid percent-encoding in \"a%zzb\"");
+          "path segment \"a%zzb\": invalid percent-encoding");
+    CHECK(refusal(get("/v2/orgs/telco/subscriptions/1/../blocks")).detail ==
+          "path segment \"..\": dot segments are not allowed");
+    CHECK(refusal(get("/v2/orgs/%2e%2E/subscriptions/1/blocks")).errc == Errc::invalid_path);
+}
+
+TEST_CASE("the upstream gets the canonical path and the query as received") {
+    const auto result = check_head(project_config(),
+                                   get("/v2/%6Frgs/tel%63o/penalties/%31?reason=canc%65l"));
+    REQUIRE(result.ok());
+    CHECK(result->upstream_target == "/v2/orgs/telco/penalties/1?reason=canc%65l");
 }
 
 TEST_CASE("query: required, enum, unknown, repeated and the seed's mistakes") {

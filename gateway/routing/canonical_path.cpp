@@ -1,0 +1,62 @@
+#include "routing/canonical_path.hpp"
+
+#include "core/text.hpp"
+#include "routing/percent_decoding.hpp"
+
+namespace gateway {
+namespace {
+
+bool stays_plain(char c) noexcept {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+    switch (c) {
+        case '-': case '.': case '_': case '~':                            // unreserved
+        case '!': case '$': case '&': case '\'': case '(': case ')':       // sub-delims
+        case '*': case '+': case ',': case ';': case '=': case ':': case '@':
+            return true;
+        default:
+            return false;
+    }
+}
+
+Error refuse(std::string_view segment, const char* why) {
+    return Error{Errc::invalid_path, "path segment " + quoted_excerpt(segment) + ": " + why};
+}
+
+}  // namespace
+
+Result<std::string> canonicalize_path(std::string_view raw_path) {
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    if (raw_path.empty() || raw_path.front() != '/') {
+        return Error{Errc::invalid_path, "path must start with '/'"};
+    }
+    std::string canonical;
+    canonical.reserve(raw_path.size());
+    std::string_view rest = raw_path.substr(1);
+    while (true) {
+        const std::size_t slash = rest.find('/');
+        const std::string_view raw = rest.substr(0, slash);
+        canonical += '/';
+        const auto decoded = percent_decode(raw, false);
+        if (!decoded) return refuse(raw, "invalid percent-encoding");
+        if (*decoded == "." || *decoded == "..") {
+            return refuse(raw, "dot segments are not allowed");
+        }
+        for (const char c : *decoded) {
+            const auto byte = static_cast<unsigned char>(c);
+            if (c == '/') return refuse(raw, "an encoded '/' is not allowed");
+            if (byte < 0x20 || byte == 0x7F) return refuse(raw, "control characters are not allowed");
+            if (stays_plain(c)) {
+                canonical += c;
+            } else {
+                canonical += '%';
+                canonical += kHex[byte >> 4];
+                canonical += kHex[byte & 0xF];
+            }
+        }
+        if (slash == std::string_view::npos) break;
+        rest.remove_prefix(slash + 1);
+    }
+    return canonical;
+}
+
+}  // namespace gateway
