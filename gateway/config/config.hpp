@@ -28,8 +28,11 @@ struct UpstreamConfig {
     std::chrono::milliseconds request_timeout{10000};
     /// Connections per endpoint per worker thread, busy and idle together.
     std::size_t pool_size = 64;
-    /// Upstream response bodies larger than this are refused (502) rather than buffered.
-    std::size_t max_response_bytes = 8 * 1024 * 1024;
+    /// Success bodies up to this size are buffered (and passed on with a Content-Length);
+    /// larger ones are streamed to the client as they arrive. Error bodies are read up to it.
+    std::size_t response_buffer_bytes = 1024 * 1024;
+    /// Response bodies larger than this are refused (502), streamed or not.
+    std::size_t max_response_bytes = 64 * 1024 * 1024;
 };
 
 struct NamedParam {

@@ -26,7 +26,8 @@ constexpr std::string_view kLimitKeys[] = {"max_body_bytes",    "max_header_byte
                                            "header_timeout_ms", "idle_timeout_ms",
                                            "body_timeout_ms",   "max_connections"};
 constexpr std::string_view kUpstreamKeys[] = {
-    "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes"};
+    "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes",
+    "response_buffer_bytes"};
 constexpr std::string_view kRouteKeys[] = {
     "name", "method", "path", "path_params", "query", "body",
     "max_body_bytes", "roles", "upstream", "rewrite"};
@@ -251,8 +252,13 @@ void Loader::read_upstreams(const YAML::Node& node) {
             }
         }
         if (const auto value = body["max_response_bytes"]) {
-            if (auto size = read_integer(value, where + " max_response_bytes", 1024, 1LL << 30)) {
+            if (auto size = read_integer(value, where + " max_response_bytes", 1024, 1LL << 40)) {
                 upstream.max_response_bytes = static_cast<std::size_t>(*size);
+            }
+        }
+        if (const auto value = body["response_buffer_bytes"]) {
+            if (auto size = read_integer(value, where + " response_buffer_bytes", 1024, 1LL << 30)) {
+                upstream.response_buffer_bytes = static_cast<std::size_t>(*size);
             }
         }
         config_.upstreams.push_back(std::move(upstream));

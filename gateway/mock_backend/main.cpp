@@ -31,7 +31,9 @@ po::options_description make_options(Cli& cli) {
         "Usage: mock-backend --listen 127.0.0.1:PORT [--threads N] [--quiet]\n\n"
         "Fake selfCareSocket and penalties backends for the API gateway's tests and "
         "benchmarks.\nPrints 'listening on HOST:PORT' on stdout once it accepts connections.\n"
-        "Test hooks (request headers): x-mock-echo: 1, x-mock-status: NNN, x-mock-fault: MODE"
+        "Test hooks (request headers): x-mock-echo: 1, x-mock-status: NNN, x-mock-fault: MODE\n"
+        "Request counter: GET /__mock/requests answers {\"requests\": N}, the requests received "
+        "except those to /__mock/*; DELETE /__mock/requests resets it"
         "\n\nOptions"};
     // clang-format off
     // The chained add_options() table reads best one option per line.

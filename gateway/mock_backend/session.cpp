@@ -9,6 +9,7 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "control.hpp"
 #include "delivery.hpp"
 #include "test_hooks.hpp"
 
@@ -38,6 +39,9 @@ net::awaitable<bool> read_request(Stream& stream, boost::beast::flat_buffer& buf
     stream.expires_after(kReadTimeout);
     co_await http::async_read_header(stream, buffer, parser, with_ec(ec));
     if (ec) co_return false;  // peer closed, deadline, or unparseable: all end the connection
+    // Counted once its head has arrived, whether or not a body follows: tests use the count to
+    // prove that the gateway did (or did not) send a request on.
+    if (!is_control_target(to_std(parser.get().target()))) count_request();
     if (parser.is_done()) co_return true;  // no body: the common case, one read only
 
     if (expects_continue(parser.get())) {
@@ -72,7 +76,9 @@ net::awaitable<void> run_session(net::ip::tcp::socket socket) {
             parser.header_limit(kHeaderLimit);
             parser.body_limit(kBodyLimit);
             if (!co_await read_request(stream, buffer, parser)) break;
-            Plan plan = plan_request(parser.get());
+            const Request& req = parser.get();
+            Plan plan = is_control_target(to_std(req.target())) ? control_plan(req)
+                                                                : plan_request(req);
             if (!co_await deliver(stream, plan)) break;
         }
     } catch (...) {

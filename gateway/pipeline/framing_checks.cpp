@@ -1,6 +1,7 @@
 #include "pipeline/framing_checks.hpp"
 
 #include <algorithm>
+#include <cctype>
 
 #include "core/text.hpp"
 
@@ -32,6 +33,17 @@ std::optional<std::size_t> find_head_end(std::string_view bytes) noexcept {
 }
 
 std::optional<Error> inspect_raw_head(std::string_view head) {
+    // The method comes first and is a short token: anything else (a TLS ClientHello, binary
+    // noise) is refused on its first bytes instead of waiting for a line end that never comes.
+    const std::size_t space = head.find(' ');
+    const std::string_view method = head.substr(0, std::min(space, kMaxMethodLength + 1));
+    const bool token = std::all_of(method.begin(), method.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+    if (!token || method.size() > kMaxMethodLength || space == 0) {
+        return framing("not an HTTP/1.x request: it starts with " + quoted_excerpt(head, 16));
+    }
     const std::size_t line_end = head.find('\n');
     const std::size_t line_length = line_end == std::string_view::npos ? head.size() : line_end;
     if (line_length > kMaxRequestLine) {

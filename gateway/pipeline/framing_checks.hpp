@@ -12,13 +12,16 @@ namespace gateway {
 
 /// Longest request line accepted (414 beyond).
 inline constexpr std::size_t kMaxRequestLine = 8 * 1024;
+/// Longest method token accepted; real ones are at most 7 letters.
+inline constexpr std::size_t kMaxMethodLength = 32;
 
 /// Where the request head ends in `bytes`: the offset just past its blank line, or nothing
 /// while the blank line has not arrived. Bare-LF line ends count too, so that such a request
 /// is refused at once by the parser instead of waiting for a CRLF that never comes.
 std::optional<std::size_t> find_head_end(std::string_view bytes) noexcept;
 
-/// Checks the raw head bytes for what Beast would accept silently: a request line over
+/// Checks the raw head bytes for what Beast would accept silently, or would only see once the
+/// head is complete: a start that is no method token (TLS, binary noise), a request line over
 /// kMaxRequestLine (414) and obs-fold continuation lines (400). `head` may be incomplete; call
 /// it again as bytes arrive (it only answers an error or nothing).
 std::optional<Error> inspect_raw_head(std::string_view head);

@@ -22,14 +22,14 @@ Result<CheckedHead> RequestPipeline::admit(const Config& config,
     return check_head(config, head);
 }
 
-asio::awaitable<ClientResponse> RequestPipeline::complete(const Config& config,
+asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
                                                           const CheckedHead& checked,
                                                           ClientRequest& request,
                                                           std::string_view client_address,
                                                           std::string_view request_id) {
     const unsigned version = request.version();
     if (auto body = check_body(*checked.route, request.body()); !body) {
-        co_return render_error(body.error(), version, request_id);
+        co_return ClientReply{render_error(body.error(), version, request_id)};
     }
 
     // The upstream request reuses the client's message: same method, headers and body bytes,
@@ -51,21 +51,25 @@ asio::awaitable<ClientResponse> RequestPipeline::complete(const Config& config,
     }
 
     auto forwarded = co_await forwarder_.forward(checked.route->upstream_index, request);
-    if (!forwarded) co_return render_error(forwarded.error(), version, request_id);
+    if (!forwarded) co_return ClientReply{render_error(forwarded.error(), version, request_id)};
 
-    UpstreamResponse& response = forwarded.value();
-    const auto content_type = response.find(http::field::content_type);
-    auto normalised = normalise_upstream_answer(
-        upstream.name, static_cast<int>(response.result_int()), response.reason(),
-        content_type == response.end() ? std::string_view() : content_type->value(),
-        response.body());
-    if (normalised) co_return render_error(*normalised, version, request_id);
+    UpstreamReply& reply = forwarded.value();
+    UpstreamResponse& response = reply.response;
+    if (!reply.rest) {
+        const auto content_type = response.find(http::field::content_type);
+        auto normalised = normalise_upstream_answer(
+            upstream.name, static_cast<int>(response.result_int()), response.reason(),
+            content_type == response.end() ? std::string_view() : content_type->value(),
+            response.body());
+        if (normalised) co_return ClientReply{render_error(*normalised, version, request_id)};
+    }
 
     strip_hop_by_hop(response);
     response.version(version);
     response.set(kRequestIdHeader, request_id);
-    response.prepare_payload();
-    co_return std::move(response);
+    // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own.
+    if (!reply.rest) response.prepare_payload();
+    co_return ClientReply{std::move(response), std::move(reply.rest)};
 }
 
 }  // namespace gateway

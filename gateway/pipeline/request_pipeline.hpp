@@ -19,6 +19,12 @@ namespace gateway {
 
 using ClientRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
+/// What the client gets: a whole response, or a response head whose body `rest` relays.
+struct ClientReply {
+    ClientResponse response;
+    std::unique_ptr<StreamingBody> rest{};
+};
+
 /// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,
 /// so nothing is read for a request that is refused anyway), then body, forward and normalise
 /// (complete). Each step can stop the chain; every stop ends in render_error.
@@ -32,7 +38,7 @@ public:
 
     /// Checks the body, forwards, and answers what the client gets: the upstream's success
     /// unchanged or an ErrorMessage. Never throws.
-    boost::asio::awaitable<ClientResponse> complete(const Config& config, const CheckedHead& checked,
+    boost::asio::awaitable<ClientReply> complete(const Config& config, const CheckedHead& checked,
                                                     ClientRequest& request,
                                                     std::string_view client_address,
                                                     std::string_view request_id);

@@ -217,8 +217,15 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
             }
             if (!have_response) {
                 ClientRequest request = parser.release();
-                response = co_await context.pipeline.complete(*config, *admitted, request,
-                                                              client_address, request_id);
+                ClientReply reply = co_await context.pipeline.complete(
+                    *config, *admitted, request, client_address, request_id);
+                if (reply.rest) {
+                    const bool go_on = co_await reply.rest->relay(
+                        stream, std::move(reply.response), keep_alive, limits.body_timeout);
+                    if (!go_on) break;
+                    continue;
+                }
+                response = std::move(reply.response);
             }
         }
         if (!co_await respond(response, keep_alive)) break;

@@ -19,7 +19,9 @@ namespace {
 
 /// How one request/response exchange on one connection ended.
 struct Exchange {
-    std::optional<UpstreamResponse> response;
+    std::optional<UpstreamResponse> response;   // the head, and the body as far as read
+    std::unique_ptr<UpstreamBodyParser> parser;  // set when the body goes on past the buffer
+    std::optional<std::uint64_t> content_length;
     Error error{Errc::internal_error, ""};
     bool nothing_received = false;  // the upstream sent no byte: safe to retry idempotently
     bool keep_alive = false;
@@ -31,7 +33,53 @@ bool is_idempotent(http::verb method) {
            method == http::verb::options;
 }
 
+bool is_success(unsigned status) { return (status >= 200 && status < 300) || status == 304; }
+
 std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
+
+/// Reads body bytes into `body` until the message ends or `body` holds `limit` bytes.
+asio::awaitable<boost::system::error_code> read_body_up_to(UpstreamConnection& connection,
+                                                           UpstreamBodyParser& parser,
+                                                           std::string& body, std::size_t limit) {
+    boost::system::error_code ec;
+    while (!parser.is_done() && body.size() < limit) {
+        const std::size_t before = body.size();
+        const std::size_t room = std::min<std::size_t>(64 * 1024, limit - before);
+        body.resize(before + room);
+        parser.get().body().data = body.data() + before;
+        parser.get().body().size = room;
+        co_await http::async_read(connection.stream, connection.buffer, parser,
+                                  asio::redirect_error(asio::use_awaitable, ec));
+        body.resize(before + room - parser.get().body().size);
+        if (ec == http::error::need_buffer) ec = {};
+        if (ec) break;
+    }
+    co_return ec;
+}
+
+Error read_error(const boost::system::error_code& ec, bool nothing_received,
+                 const UpstreamConfig& upstream, const std::string& name) {
+    if (ec == beast::error::timeout) {
+        return {Errc::upstream_timeout, "no complete response from " + name + " within " +
+                                            milliseconds(upstream.request_timeout)};
+    }
+    if (ec == http::error::body_limit) {
+        return {Errc::upstream_bad_response, name + " sent a response body over the " +
+                                                 std::to_string(upstream.max_response_bytes) +
+                                                 "-byte limit"};
+    }
+    if (ec == http::error::end_of_stream || ec == asio::error::eof ||
+        ec == asio::error::connection_reset || ec == http::error::partial_message ||
+        ec == asio::error::broken_pipe) {
+        return {Errc::upstream_reset,
+                nothing_received ? name + " closed the connection without answering"
+                                 : name + " closed the connection in the middle of its response"};
+    }
+    if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
+        return {Errc::upstream_bad_response, name + " sent an invalid HTTP response: " + ec.message()};
+    }
+    return {Errc::upstream_reset, "reading the response from " + name + " failed: " + ec.message()};
+}
 
 asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
                                    const UpstreamConfig& upstream, const std::string& name,
@@ -56,61 +104,43 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
 
     // Interim 1xx answers (100 Continue, 103 Early Hints) precede the real one: skip them, or
     // the real answer would stay in the connection and reach the next request.
-    std::optional<http::response_parser<http::string_body>> parser;
+    std::unique_ptr<UpstreamBodyParser> parser;
     std::size_t received = 0;
     for (int interim = 0; interim < 8; ++interim) {
-        parser.emplace();
+        parser = std::make_unique<UpstreamBodyParser>();
         parser->header_limit(64 * 1024);
         parser->body_limit(upstream.max_response_bytes);
         if (request.method() == http::verb::head) parser->skip(true);
-        // Head first: Beast 1.74 checks Content-Length against body_limit only when the body
-        // does not arrive in the same read as the head, i.e. almost never.
         received += co_await http::async_read_header(connection.stream, connection.buffer, *parser,
                                                      asio::redirect_error(asio::use_awaitable, ec));
+        // Beast 1.74 checks Content-Length against body_limit only when the body does not
+        // arrive in the same read as the head, i.e. almost never: check it here.
         if (!ec && parser->content_length() &&
             *parser->content_length() > upstream.max_response_bytes) {
             ec = http::error::body_limit;
         }
-        if (!ec && !parser->is_done()) {
-            received += co_await http::async_read(connection.stream, connection.buffer, *parser,
-                                                  asio::redirect_error(asio::use_awaitable, ec));
-        }
         if (ec || parser->get().result_int() >= 200) break;
     }
     if (!ec && parser->get().result_int() < 200) {
-        result.error = {Errc::upstream_bad_response,
-                        name + " sent only interim (1xx) responses"};
+        result.error = {Errc::upstream_bad_response, name + " sent only interim (1xx) responses"};
         co_return result;
     }
+    const unsigned status = ec ? 0 : parser->get().result_int();
+    // Successes are buffered up to response_buffer_bytes and streamed past it. Errors are
+    // buffered up to the same bound: only an excerpt of them reaches the client anyway.
+    std::string body;
+    if (!ec) ec = co_await read_body_up_to(connection, *parser, body, upstream.response_buffer_bytes);
     if (ec) {
         result.nothing_received = received == 0 && !parser->got_some();
-        if (ec == beast::error::timeout) {
-            result.error = {Errc::upstream_timeout,
-                            "no complete response from " + name + " within " +
-                                milliseconds(upstream.request_timeout)};
-        } else if (ec == http::error::body_limit) {
-            result.error = {Errc::upstream_bad_response,
-                            name + " sent a response body over the " +
-                                std::to_string(upstream.max_response_bytes) + "-byte limit"};
-        } else if (ec == http::error::end_of_stream || ec == asio::error::eof ||
-                   ec == asio::error::connection_reset || ec == http::error::partial_message ||
-                   ec == asio::error::broken_pipe) {
-            result.error = {Errc::upstream_reset,
-                            result.nothing_received
-                                ? name + " closed the connection without answering"
-                                : name + " closed the connection in the middle of its response"};
-        } else if (ec.category() == http::make_error_code(http::error::body_limit).category() ||
-                   ec == http::error::bad_version) {
-            result.error = {Errc::upstream_bad_response,
-                            name + " sent an invalid HTTP response: " + ec.message()};
-        } else {
-            result.error = {Errc::upstream_reset, "reading the response from " + name +
-                                                      " failed: " + ec.message()};
-        }
+        result.error = read_error(ec, result.nothing_received, upstream, name);
         co_return result;
     }
-    result.keep_alive = parser->get().keep_alive();
-    result.response = parser->release();
+    const bool complete = parser->is_done();
+    result.keep_alive = complete && parser->get().keep_alive();
+    if (const auto length = parser->content_length()) result.content_length = *length;
+    result.response.emplace(std::move(parser->get().base()));
+    result.response->body() = std::move(body);
+    if (!complete && is_success(status)) result.parser = std::move(parser);
     co_return result;
 }
 
@@ -145,7 +175,7 @@ Forwarder::Forwarder(asio::any_io_executor executor, const Config& config,
         Upstream upstream;
         upstream.config = &upstream_config;
         for (std::size_t e = 0; e < endpoints[i].size(); ++e) {
-            upstream.pools.push_back(std::make_unique<ConnectionPool>(
+            upstream.pools.push_back(std::make_shared<ConnectionPool>(
                 executor, upstream_config.name + " (" + upstream_config.endpoints[e].to_string() + ")",
                 endpoints[i][e], upstream_config.connect_timeout, upstream_config.pool_size));
         }
@@ -153,21 +183,31 @@ Forwarder::Forwarder(asio::any_io_executor executor, const Config& config,
     }
 }
 
-asio::awaitable<Result<UpstreamResponse>> Forwarder::forward(std::size_t upstream_index,
-                                                             UpstreamRequest& request) {
+asio::awaitable<Result<UpstreamReply>> Forwarder::forward(std::size_t upstream_index,
+                                                          UpstreamRequest& request) {
     Upstream& upstream = upstreams_[upstream_index];
-    ConnectionPool& pool = *upstream.pools[upstream.next++ % upstream.pools.size()];
+    const std::shared_ptr<ConnectionPool>& pool = upstream.pools[upstream.next++ % upstream.pools.size()];
     const auto deadline = Clock::now() + upstream.config->request_timeout;
     for (int attempt = 0;; ++attempt) {
-        auto lease = co_await pool.acquire(attempt > 0, !is_idempotent(request.method()), deadline);
+        auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method()), deadline);
         if (!lease) co_return std::move(lease).error();
         Exchange result = co_await exchange(*lease->connection, request, *upstream.config,
-                                            pool.name(), deadline);
+                                            pool->name(), deadline);
         if (result.response) {
-            pool.release(std::move(lease->connection), result.keep_alive);
-            co_return std::move(*result.response);
+            UpstreamReply reply{std::move(*result.response), nullptr};
+            if (result.parser) {
+                reply.rest = std::make_unique<StreamingBody>(
+                    pool, std::move(lease->connection), std::move(result.parser),
+                    std::move(reply.response.body()), result.content_length,
+                    /*upstream_keep_alive=*/reply.response.keep_alive(),
+                    upstream.config->request_timeout);
+                reply.response.body().clear();
+            } else {
+                pool->release(std::move(lease->connection), result.keep_alive);
+            }
+            co_return reply;
         }
-        pool.release(std::move(lease->connection), false);
+        pool->release(std::move(lease->connection), false);
         // A failure before any response byte came back (typically a pooled connection the
         // upstream closed while idle, or one reset under load) is tried once more on a fresh
         // connection. Only for idempotent methods: a PATCH may have been received and acted

@@ -13,11 +13,19 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "upstream/connection_pool.hpp"
+#include "upstream/streaming_body.hpp"
 
 namespace gateway {
 
 using UpstreamRequest = boost::beast::http::request<boost::beast::http::string_body>;
 using UpstreamResponse = boost::beast::http::response<boost::beast::http::string_body>;
+
+/// An upstream's answer: its head and whole body, or, for a success too big to buffer, its
+/// head and first bytes (in `response`) with the rest still to relay.
+struct UpstreamReply {
+    UpstreamResponse response;
+    std::unique_ptr<StreamingBody> rest;
+};
 
 /// The resolved addresses of every upstream endpoint, in config order: resolved once at
 /// start-up so that no request ever waits on DNS.
@@ -34,8 +42,8 @@ public:
     Forwarder(boost::asio::any_io_executor executor, const Config& config,
               const ResolvedUpstreams& endpoints);
 
-    boost::asio::awaitable<Result<UpstreamResponse>> forward(std::size_t upstream_index,
-                                                             UpstreamRequest& request);
+    boost::asio::awaitable<Result<UpstreamReply>> forward(std::size_t upstream_index,
+                                                          UpstreamRequest& request);
 
     /// Open connections over all pools, for tests and metrics.
     std::size_t open_connections() const noexcept;
@@ -43,7 +51,8 @@ public:
 private:
     struct Upstream {
         const UpstreamConfig* config = nullptr;
-        std::vector<std::unique_ptr<ConnectionPool>> pools;  // one per endpoint
+        // One per endpoint; shared with StreamingBody, which must not outlive it unknowingly.
+        std::vector<std::shared_ptr<ConnectionPool>> pools;
         std::size_t next = 0;                                // round-robin cursor
     };
 

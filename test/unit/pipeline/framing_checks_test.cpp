@@ -99,3 +99,15 @@ TEST_CASE("raw head inspection catches long request lines and obs-fold") {
     // Body bytes after the head are not the head's business.
     CHECK_FALSE(inspect_raw_head("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n\n x"));
 }
+
+TEST_CASE("bytes that cannot start an HTTP request are refused before a line ends") {
+    CHECK_FALSE(inspect_raw_head(""));
+    CHECK_FALSE(inspect_raw_head("GE"));
+    CHECK_FALSE(inspect_raw_head("PATCH /a"));
+    const auto tls = inspect_raw_head(std::string("\x16\x03\x01\x02\x00", 5));
+    REQUIRE(tls);
+    CHECK(tls->detail.find("not an HTTP/1.x request") == 0);
+    CHECK(inspect_raw_head(" GET / HTTP/1.1"));
+    CHECK(inspect_raw_head(std::string(40, 'A')));
+    CHECK(inspect_raw_head("{\"json\": 1}"));
+}

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "upstream/connection_pool.hpp"
+
+namespace gateway {
+
+using UpstreamBodyParser = boost::beast::http::response_parser<boost::beast::http::buffer_body>;
+
+/// The rest of an upstream's 2xx answer that was too big to buffer: its head has been read,
+/// the first bytes of its body too, the remainder is still in the upstream connection. The
+/// session relays it to the client as it arrives, holding at most one 64 KiB chunk.
+class StreamingBody {
+public:
+    StreamingBody(std::weak_ptr<ConnectionPool> pool, std::unique_ptr<UpstreamConnection> connection,
+                  std::unique_ptr<UpstreamBodyParser> parser, std::string prefix,
+                  std::optional<std::uint64_t> content_length, bool upstream_keep_alive,
+                  std::chrono::milliseconds read_timeout);
+    ~StreamingBody();
+    StreamingBody(const StreamingBody&) = delete;
+    StreamingBody& operator=(const StreamingBody&) = delete;
+
+    /// Writes `head` and then the body to `client`. Framing towards the client: the upstream's
+    /// Content-Length when it gave one, chunked otherwise (close-delimited for HTTP/1.0). If
+    /// the upstream breaks off, the client's connection is cut before the body is complete, so
+    /// a broken answer never looks like a whole one. Answers whether the client connection
+    /// can carry another request.
+    boost::asio::awaitable<bool> relay(
+        boost::beast::tcp_stream& client,
+        boost::beast::http::response<boost::beast::http::string_body>&& head, bool keep_alive,
+        std::chrono::milliseconds write_timeout);
+
+private:
+    void finish(bool reusable);
+
+    std::weak_ptr<ConnectionPool> pool_;  // weak: the worker may be shutting down
+    std::unique_ptr<UpstreamConnection> connection_;
+    std::unique_ptr<UpstreamBodyParser> parser_;
+    std::string prefix_;
+    std::optional<std::uint64_t> content_length_;
+    bool upstream_keep_alive_;
+    std::chrono::milliseconds read_timeout_;
+};
+
+}  // namespace gateway
