@@ -73,6 +73,8 @@ struct Limits {
 /// through std::shared_ptr<const Config>; a request keeps the snapshot it started with.
 struct Config {
     std::string source_file;
+    std::string source_hash;  // FNV-1a 64 of the YAML text, hex: which version is serving
+    std::chrono::system_clock::time_point loaded_at;
     Limits limits;
     std::vector<UpstreamConfig> upstreams;
     std::vector<RouteConfig> routes;

@@ -45,6 +45,19 @@ bool is_route_name(std::string_view name) {
     });
 }
 
+// Identifies a config version in /routes and logs; not a security hash.
+std::string fnv1a64_hex(std::string_view text) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const char c : text) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = kHex[hash & 0xF];
+    return out;
+}
+
 /// Walks the YAML tree and collects diagnostics; each `read_*` answers nothing on a problem
 /// (after reporting it) so one pass reports as many problems as it can.
 class Loader {
@@ -632,6 +645,8 @@ LoadResult Loader::run(std::string_view text) {
     }
     if (!diagnostics_.empty()) return {nullptr, std::move(diagnostics_)};
     config_.source_file = file_;
+    config_.source_hash = fnv1a64_hex(text);
+    config_.loaded_at = std::chrono::system_clock::now();
     return {std::make_shared<const Config>(std::move(config_)), {}};
 }
 

@@ -36,6 +36,10 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
         ("upstream", po::value<std::vector<std::string>>()->composing(),
          "NAME=HOST:PORT: replace the endpoints of upstream NAME (repeatable)")
         ("upstream-timeout-ms", po::value<long long>(), "request timeout for every upstream")
+        ("admin", po::value<std::string>(),
+         "HOST:PORT for /healthz, /readyz, /routes (off unless given; port 0: any free port)")
+        ("drain-timeout-ms", po::value<long long>()->default_value(10'000),
+         "on SIGTERM/SIGINT, how long in-flight requests may take before the gateway stops anyway")
         ("check", "validate the config and its schemas, print every problem, and exit")
         ("help", "show this help")
         ("version", "show the version");
@@ -45,6 +49,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     usage << "Usage:\n"
              "  gateway --config routes.yaml [--listen 127.0.0.1:8080] [--threads N]\n"
              "          [--upstream NAME=HOST:PORT]... [--upstream-timeout-ms N]\n"
+             "          [--admin HOST:PORT] [--drain-timeout-ms N]\n"
              "  gateway --check --config routes.yaml\n\n"
           << options;
     parsed.usage = usage.str();
@@ -106,6 +111,20 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
         }
         command_line.overrides.upstream_request_timeout = std::chrono::milliseconds(ms);
     }
+    if (values.count("admin")) {
+        const std::string admin = values["admin"].as<std::string>();
+        command_line.admin = parse_listen(admin);
+        if (!command_line.admin) {
+            parsed.error = "--admin " + admin + ": expected IP:PORT, e.g. 127.0.0.1:9901";
+            return parsed;
+        }
+    }
+    const long long drain_ms = values["drain-timeout-ms"].as<long long>();
+    if (drain_ms < 0 || drain_ms > 3'600'000) {
+        parsed.error = "--drain-timeout-ms must be between 0 and 3600000";
+        return parsed;
+    }
+    command_line.drain_timeout = std::chrono::milliseconds(drain_ms);
     parsed.command_line = std::move(command_line);
     return parsed;
 }

@@ -2,6 +2,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,6 +17,8 @@ struct CommandLine {
     boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address("127.0.0.1"), 8080};
     unsigned threads = 0;  // 0: one per core
     ConfigOverrides overrides;
+    std::optional<boost::asio::ip::tcp::endpoint> admin;  // --admin: off unless given
+    std::chrono::milliseconds drain_timeout{10'000};
     bool check_only = false;
     bool show_help = false;
     bool show_version = false;

@@ -14,6 +14,8 @@
 #include "config/config_loader.hpp"
 #include "gateway/version.hpp"
 #include "server/command_line.hpp"
+#include "server/admin_server.hpp"
+#include "server/lifecycle.hpp"
 #include "server/worker.hpp"
 
 namespace {
@@ -42,24 +44,29 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
                   << e.code().message() << "\n";
         return 1;
     }
-    // Signals are taken over before anyone can know we are up: a SIGTERM right after the
+    Lifecycle lifecycle(command_line.drain_timeout);
+    std::unique_ptr<AdminServer> admin;
+    if (command_line.admin) {
+        try {
+            admin = std::make_unique<AdminServer>(*command_line.admin, config, lifecycle.draining());
+        } catch (const boost::system::system_error& e) {
+            std::cerr << "gateway: cannot listen on " << *command_line.admin
+                      << " (--admin): " << e.code().message() << "\n";
+            return 1;
+        }
+    }
+    // Lifecycle::run takes the signals over before calling this: a SIGTERM right after the
     // "listening on" line must stop us cleanly, not by its default action.
-    boost::asio::io_context signals_context;
-    boost::asio::signal_set signals(signals_context, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code&, int) {
-        for (auto& worker : workers) worker->stop();
-    });
-
-    std::cout << "gateway " << kVersion << ": " << config->routes.size() << " routes from "
-              << config->source_file << ", " << threads << " worker thread(s)\n"
-              << "listening on " << listen << std::endl;
-
-    std::vector<std::thread> running;
-    for (auto& worker : workers) running.emplace_back([&worker] { worker->run(); });
-
-    signals_context.run();
-    for (auto& thread : running) thread.join();
-    return 0;
+    const auto announce = [&] {
+        std::cout << "gateway " << kVersion << ": " << config->routes.size() << " routes from "
+                  << config->source_file << ", " << threads << " worker thread(s)\n";
+        std::cout << "listening on " << listen << "\n";
+        if (admin) std::cout << "admin listening on " << admin->local_endpoint() << "\n";
+        std::cout << std::flush;
+    };
+    const int exit_code = lifecycle.run(workers, announce);
+    if (admin) admin->stop();
+    return exit_code;
 }
 
 }  // namespace

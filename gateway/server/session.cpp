@@ -41,6 +41,26 @@ std::string_view view_of(const beast::flat_buffer& buffer) {
     return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
 
+/// Lists a connection among the idle ones while it waits for a request's first byte.
+class IdleRegistration {
+public:
+    IdleRegistration(SessionContext& context, beast::tcp_stream* stream)
+        : context_(context), stream_(stream) {
+        if (stream_) context_.idle_streams.insert(stream_);
+    }
+    ~IdleRegistration() { end(); }
+    IdleRegistration(const IdleRegistration&) = delete;
+    IdleRegistration& operator=(const IdleRegistration&) = delete;
+    void end() {
+        if (stream_) context_.idle_streams.erase(stream_);
+        stream_ = nullptr;
+    }
+
+private:
+    SessionContext& context_;
+    beast::tcp_stream* stream_;
+};
+
 /// How reading a request head ended.
 struct HeadRead {
     enum class Outcome { complete, closed, refused } outcome = Outcome::closed;
@@ -52,10 +72,12 @@ struct HeadRead {
 /// Deadlines: idle_timeout until the first byte, header_timeout from the first byte to the
 /// blank line, so a slow-dripping client is cut however it paces its bytes.
 asio::awaitable<HeadRead> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
-                                    const Limits& limits) {
+                                    const Limits& limits, SessionContext& context) {
     HeadRead result;
     bool started = buffer.size() > 0;
     stream.expires_after(started ? limits.header_timeout : limits.idle_timeout);
+    // Idle until the first byte: a drain may close the connection meanwhile.
+    IdleRegistration idle(context, started ? nullptr : &stream);
     while (true) {
         const std::string_view bytes = view_of(buffer);
         if (auto problem = inspect_raw_head(bytes)) {
@@ -78,6 +100,7 @@ asio::awaitable<HeadRead> read_head(beast::tcp_stream& stream, beast::flat_buffe
         buffer.commit(n);
         if (!started) {
             started = true;
+            idle.end();
             stream.expires_after(limits.header_timeout);
         }
     }
@@ -124,6 +147,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
 
     // Writes a response and reports whether the connection may carry another request.
     const auto respond = [&](auto& response, bool keep_alive) -> asio::awaitable<bool> {
+        keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
         co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
@@ -142,7 +166,8 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
     }
 
     while (true) {
-        const HeadRead head = co_await read_head(stream, buffer, limits);
+        if (context.draining && buffer.size() == 0) break;
+        const HeadRead head = co_await read_head(stream, buffer, limits, context);
         if (head.outcome == HeadRead::Outcome::closed) break;
         if (head.outcome == HeadRead::Outcome::refused) {
             auto response = render_error(*head.refusal, 11, context.request_ids.generate());
@@ -221,7 +246,8 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                     *config, *admitted, request, client_address, request_id);
                 if (reply.rest) {
                     const bool go_on = co_await reply.rest->relay(
-                        stream, std::move(reply.response), keep_alive, limits.body_timeout);
+                        stream, std::move(reply.response), keep_alive && !context.draining,
+                        limits.body_timeout);
                     if (!go_on) break;
                     continue;
                 }

@@ -7,6 +7,9 @@
 
 #include <atomic>
 #include <memory>
+#include <unordered_set>
+
+#include <boost/beast/core/tcp_stream.hpp>
 
 #include "config/config.hpp"
 #include "pipeline/request_pipeline.hpp"
@@ -22,6 +25,10 @@ struct SessionContext {
     /// Client connections open in the whole process (shared by the workers: touched once per
     /// connection, never per request).
     std::atomic<std::size_t>& open_connections;
+    /// Set when the worker drains for shutdown: answers carry Connection: close.
+    bool draining = false;
+    /// Connections waiting for their next request, so a drain can close them at once.
+    std::unordered_set<boost::beast::tcp_stream*> idle_streams{};
 };
 
 /// One client connection: read a request head within its limits, admit it, read its body,

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,13 +43,23 @@ void Worker::run() {
     io_.run();
 }
 
+void Worker::drain() {
+    asio::post(io_, [this] {
+        session_context_.draining = true;
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        for (auto* stream : session_context_.idle_streams) stream->socket().close(ignored);
+    });
+}
+
 void Worker::stop() { io_.stop(); }
 
 asio::awaitable<void> Worker::accept_loop() {
     while (true) {
         boost::system::error_code ec;
         tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
-        if (ec == asio::error::operation_aborted) co_return;
+        // Closed by a drain (possibly before this loop even started): accept no more.
+        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
         if (ec) {
             // Out of descriptors or memory: back off instead of spinning on accept.
             std::cerr << "gateway: accept failed: " << ec.message() << "\n";

@@ -28,9 +28,13 @@ public:
     /// The bound address (the real port when asked for port 0).
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
 
-    /// Accepts and serves until stop(). Call from the worker's own thread.
+    /// Accepts and serves until stop(), or until a drain has finished. Call from the
+    /// worker's own thread.
     void run();
-    /// Thread-safe.
+    /// Thread-safe: stop accepting, close idle connections, answer the requests in flight
+    /// with Connection: close; run() returns once none is left.
+    void drain();
+    /// Thread-safe: stop at once.
     void stop();
 
 private:

@@ -1,0 +1,152 @@
+#include "server/admin_server.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <ctime>
+
+namespace gateway {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+
+namespace {
+
+std::string iso8601(std::chrono::system_clock::time_point when) {
+    const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
+    std::tm utc{};
+    gmtime_r(&seconds, &utc);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    return text;
+}
+
+}  // namespace
+
+std::string routes_json(const Config& config) {
+    rapidjson::StringBuffer buffer;
+    rapidjson::Writer<rapidjson::StringBuffer> json(buffer);
+    json.StartObject();
+    json.Key("config_file");
+    json.String(config.source_file);
+    json.Key("config_hash");
+    json.String(config.source_hash);
+    json.Key("loaded_at");
+    json.String(iso8601(config.loaded_at));
+    json.Key("routes");
+    json.StartArray();
+    for (const auto& route : config.routes) {
+        json.StartObject();
+        json.Key("name");
+        json.String(route.name);
+        json.Key("method");
+        json.String(route.method);
+        json.Key("path");
+        json.String(route.path.text());
+        json.Key("upstream");
+        json.String(config.upstreams[route.upstream_index].name);
+        json.Key("roles");
+        json.StartArray();
+        for (const auto& role : route.roles) json.String(role);
+        json.EndArray();
+        if (route.body_schema) {
+            json.Key("body_schema");
+            json.String(route.body_schema->file());
+        }
+        json.EndObject();
+    }
+    json.EndArray();
+    json.Key("upstreams");
+    json.StartArray();
+    for (const auto& upstream : config.upstreams) {
+        json.StartObject();
+        json.Key("name");
+        json.String(upstream.name);
+        json.Key("endpoints");
+        json.StartArray();
+        for (const auto& endpoint : upstream.endpoints) json.String(endpoint.to_string());
+        json.EndArray();
+        json.EndObject();
+    }
+    json.EndArray();
+    json.EndObject();
+    return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+AdminServer::AdminServer(const tcp::endpoint& listen, std::shared_ptr<const Config> config,
+                         const std::atomic<bool>& draining)
+    : acceptor_(io_, listen), config_(std::move(config)), draining_(draining) {
+    asio::co_spawn(io_, accept_loop(), asio::detached);
+    thread_ = std::thread([this] { io_.run(); });
+}
+
+AdminServer::~AdminServer() { stop(); }
+
+void AdminServer::stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+}
+
+asio::awaitable<void> AdminServer::accept_loop() {
+    while (true) {
+        boost::system::error_code ec;
+        tcp::socket socket =
+            co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted) co_return;
+        if (ec) continue;
+        asio::co_spawn(io_, serve(std::move(socket)), asio::detached);
+    }
+}
+
+asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
+    beast::tcp_stream stream(std::move(socket));
+    beast::flat_buffer buffer;
+    boost::system::error_code ec;
+    while (true) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(8 * 1024);
+        parser.body_limit(0);
+        stream.expires_after(std::chrono::seconds(30));
+        co_await http::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) break;
+        const auto& request = parser.get();
+        http::response<http::string_body> response{http::status::ok, request.version()};
+        response.set(http::field::content_type, "application/json");
+        const std::string_view target = request.target();
+        if (request.method() != http::verb::get) {
+            response.result(http::status::method_not_allowed);
+            response.set(http::field::allow, "GET");
+            response.body() = R"({"error":"only GET"})";
+        } else if (target == "/healthz") {
+            response.body() = R"({"status":"alive"})";
+        } else if (target == "/readyz") {
+            const bool draining = draining_.load(std::memory_order_relaxed);
+            response.result(draining ? http::status::service_unavailable : http::status::ok);
+            response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
+        } else if (target == "/routes") {
+            response.body() = routes_json(*config_);
+        } else {
+            response.result(http::status::not_found);
+            response.body() = R"({"error":"not found; try /healthz, /readyz, /routes"})";
+        }
+        response.keep_alive(request.keep_alive());
+        response.prepare_payload();
+        stream.expires_after(std::chrono::seconds(30));
+        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec || !response.keep_alive()) break;
+    }
+    stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+}  // namespace gateway

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "config/config.hpp"
+
+namespace gateway {
+
+/// The operators' listener (`--admin HOST:PORT`), on its own thread so that a slow scrape never
+/// delays a request: GET /healthz (the process is alive), /readyz (config loaded and not
+/// draining; 503 otherwise), /routes (the active route table as JSON, with the config's hash
+/// and load time).
+class AdminServer {
+public:
+    AdminServer(const boost::asio::ip::tcp::endpoint& listen, std::shared_ptr<const Config> config,
+                const std::atomic<bool>& draining);
+    ~AdminServer();
+    AdminServer(const AdminServer&) = delete;
+    AdminServer& operator=(const AdminServer&) = delete;
+
+    boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+    void stop();
+
+private:
+    boost::asio::awaitable<void> accept_loop();
+    boost::asio::awaitable<void> serve(boost::asio::ip::tcp::socket socket);
+
+    boost::asio::io_context io_{1};
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::shared_ptr<const Config> config_;
+    const std::atomic<bool>& draining_;
+    std::thread thread_;
+};
+
+/// The body of GET /routes for `config`.
+std::string routes_json(const Config& config);
+
+}  // namespace gateway

@@ -1,0 +1,151 @@
+// Operations: graceful drain on SIGTERM/SIGINT and the admin listener.
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+
+#include <thread>
+
+#include "support/bodies.hpp"
+#include "support/gateway_fixture.hpp"
+#include "support/hardening.hpp"
+#include "support/http_client.hpp"
+
+using namespace test_support;
+using Catch::Matchers::Contains;
+using std::chrono::milliseconds;
+
+namespace {
+
+constexpr const char* kBlocks = "/v2/orgs/telco/subscriptions/214748364/blocks";
+
+std::uint16_t admin_port_of(Gateway& gateway) {
+    const auto line = gateway.process().wait_for_line("admin listening on ",
+                                                      Clock::now() + kStartupTimeout);
+    REQUIRE(line);
+    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
+}
+
+// Polls the mock's request counter until it reaches `count` (the request is in flight).
+bool wait_for_mock_requests(const GatewayFixture& fixture, long count) {
+    const auto deadline = Clock::now() + milliseconds(3000);
+    while (Clock::now() < deadline) {
+        if (mock_request_count(fixture.mock_port()) >= count) return true;
+        std::this_thread::sleep_for(milliseconds(5));
+    }
+    return false;
+}
+
+GatewayOptions with_admin(std::vector<std::string> more = {}) {
+    GatewayOptions options;
+    options.extra_args = {"--admin", "127.0.0.1:0"};
+    options.extra_args.insert(options.extra_args.end(), more.begin(), more.end());
+    return options;
+}
+
+}  // namespace
+
+TEST_CASE("admin: /healthz and /readyz answer 200 while serving") {
+    GatewayFixture fixture(with_admin());
+    HttpClient admin(admin_port_of(fixture.gateway()));
+    const auto health = admin.send("GET", "/healthz", {});
+    CHECK(health.status == 200);
+    CHECK(health.body == R"({"status":"alive"})");
+    const auto ready = admin.send("GET", "/readyz", {});
+    CHECK(ready.status == 200);
+    CHECK(ready.body == R"({"status":"ready"})");
+    CHECK(admin.send("GET", "/nothing", {}).status == 404);
+    CHECK(admin.send("POST", "/healthz", {}, "").status == 405);
+}
+
+TEST_CASE("admin: /routes lists the active routes with the config's hash and load time") {
+    GatewayFixture fixture(with_admin());
+    HttpClient admin(admin_port_of(fixture.gateway()));
+    const auto routes = admin.send("GET", "/routes", {});
+    REQUIRE(routes.status == 200);
+    CHECK_THAT(routes.body, Contains(R"("config_hash":")"));
+    CHECK_THAT(routes.body, Contains(R"("loaded_at":"20)"));
+    CHECK_THAT(routes.body,
+               Contains(R"({"name":"patch-subscription-block","method":"PATCH","path":"/v2/orgs/{orgId}/subscriptions/{subscriptionId:int64}/blocks/{blockId:int32}","upstream":"selfCareSocket","roles":["API_KEY"],"body_schema":"schemas/BlockStatus.json"})"));
+    CHECK_THAT(routes.body, Contains(R"({"name":"delete-penalty","method":"DELETE")"));
+}
+
+TEST_CASE("drain: SIGTERM lets a request in flight finish with Connection: close, then exits 0") {
+    GatewayFixture fixture(with_admin());
+    const auto admin_port = admin_port_of(fixture.gateway());
+    HttpClient slow = fixture.client(milliseconds(5000));
+    std::optional<HttpResponse> answer;
+    std::thread in_flight([&] {
+        try {
+            answer = slow.send("GET", kBlocks, api_key({{"x-mock-fault", "delay-800"}}));
+        } catch (const std::exception&) {
+        }
+    });
+    // Wait until the request is really in flight: the mock has seen it.
+    HttpClient idle = fixture.client();
+    CHECK(idle.send("GET", kBlocks, api_key()).status == 200);  // an idle keep-alive connection
+    REQUIRE(wait_for_mock_requests(fixture, 2));
+    REQUIRE(::kill(fixture.gateway().process().pid(), SIGTERM) == 0);
+
+    // Not ready any more while draining; no new connections accepted.
+    const auto ready_deadline = Clock::now() + milliseconds(2000);
+    int ready_status = 0;
+    while (Clock::now() < ready_deadline) {
+        try {
+            HttpClient admin(admin_port);
+            ready_status = admin.send("GET", "/readyz", {}).status;
+        } catch (const std::exception&) {
+            ready_status = -1;
+        }
+        if (ready_status != 200) break;
+        std::this_thread::sleep_for(milliseconds(10));
+    }
+    CHECK((ready_status == 503 || ready_status == -1));
+
+    in_flight.join();
+    REQUIRE(answer);
+    CHECK(answer->status == 200);
+    CHECK(answer->header("Connection").value_or("") == "close");
+    const auto code = fixture.gateway().process().wait_for_exit(Clock::now() + milliseconds(5000));
+    REQUIRE(code);
+    CHECK(*code == 0);
+}
+
+TEST_CASE("drain: the deadline stops a request that takes too long, exit code 1") {
+    GatewayFixture fixture(with_admin({"--drain-timeout-ms", "300"}));
+    HttpClient slow = fixture.client(milliseconds(5000));
+    std::thread in_flight([&] {
+        try {
+            slow.send("GET", kBlocks, api_key({{"x-mock-fault", "delay-3000"}}));
+        } catch (const std::exception&) {
+        }
+    });
+    REQUIRE(wait_for_mock_requests(fixture, 1));
+    const auto started = Clock::now();
+    REQUIRE(::kill(fixture.gateway().process().pid(), SIGTERM) == 0);
+    const auto code = fixture.gateway().process().wait_for_exit(Clock::now() + milliseconds(3000));
+    in_flight.join();
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(Clock::now() - started < milliseconds(2000));
+}
+
+TEST_CASE("drain: a second signal stops at once") {
+    GatewayFixture fixture;
+    HttpClient slow = fixture.client(milliseconds(5000));
+    std::thread in_flight([&] {
+        try {
+            slow.send("GET", kBlocks, api_key({{"x-mock-fault", "delay-3000"}}));
+        } catch (const std::exception&) {
+        }
+    });
+    REQUIRE(wait_for_mock_requests(fixture, 1));
+    const auto started = Clock::now();
+    REQUIRE(::kill(fixture.gateway().process().pid(), SIGINT) == 0);
+    std::this_thread::sleep_for(milliseconds(100));
+    REQUIRE(::kill(fixture.gateway().process().pid(), SIGINT) == 0);
+    const auto code = fixture.gateway().process().wait_for_exit(Clock::now() + milliseconds(3000));
+    in_flight.join();
+    REQUIRE(code);
+    CHECK(*code == 1);
+    CHECK(Clock::now() - started < milliseconds(1500));
+}
