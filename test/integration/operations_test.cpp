@@ -110,41 +110,53 @@ TEST_CASE("drain: SIGTERM lets a request in flight finish with Connection: close
     CHECK(*code == 0);
 }
 
+/// A GET the mock answers only after `delay_ms`, sent from its own thread, and in flight (the
+/// mock has it) once the constructor returns.
+class SlowRequest {
+public:
+    SlowRequest(GatewayFixture& fixture, int delay_ms) : client_(fixture.client(milliseconds(5000))) {
+        const long before = mock_request_count(fixture.mock_port());
+        thread_ = std::thread([this, delay_ms] {
+            try {
+                client_.send("GET", kBlocks,
+                             api_key({{"x-mock-fault", "delay-" + std::to_string(delay_ms)}}));
+            } catch (const std::exception&) {
+                // Cut by the gateway's stop: what the test is about, judged by the exit code.
+            }
+        });
+        REQUIRE(wait_for_mock_requests(fixture, before + 1));
+    }
+    ~SlowRequest() { thread_.join(); }
+
+private:
+    HttpClient client_;
+    std::thread thread_;
+};
+
 TEST_CASE("drain: the deadline stops a request that takes too long, exit code 1") {
     GatewayFixture fixture(with_admin({"--drain-timeout-ms", "300"}));
-    HttpClient slow = fixture.client(milliseconds(5000));
-    std::thread in_flight([&] {
-        try {
-            slow.send("GET", kBlocks, api_key({{"x-mock-fault", "delay-3000"}}));
-        } catch (const std::exception&) {
-        }
-    });
-    REQUIRE(wait_for_mock_requests(fixture, 1));
+    const SlowRequest slow(fixture, 3000);
     const auto started = Clock::now();
     REQUIRE(::kill(fixture.gateway().process().pid(), SIGTERM) == 0);
     const auto code = fixture.gateway().process().wait_for_exit(Clock::now() + milliseconds(3000));
-    in_flight.join();
     REQUIRE(code);
     CHECK(*code == 1);
     CHECK(Clock::now() - started < milliseconds(2000));
 }
 
 TEST_CASE("drain: a second signal stops at once") {
-    GatewayFixture fixture;
-    HttpClient slow = fixture.client(milliseconds(5000));
-    std::thread in_flight([&] {
-        try {
-            slow.send("GET", kBlocks, api_key({{"x-mock-fault", "delay-3000"}}));
-        } catch (const std::exception&) {
-        }
-    });
-    REQUIRE(wait_for_mock_requests(fixture, 1));
+    GatewayFixture fixture(with_admin());
+    const auto admin_port = admin_port_of(fixture.gateway());
+    const SlowRequest slow(fixture, 3000);
     const auto started = Clock::now();
     REQUIRE(::kill(fixture.gateway().process().pid(), SIGINT) == 0);
-    std::this_thread::sleep_for(milliseconds(100));
+    // The first signal has been handled once /readyz says so.
+    HttpClient admin(admin_port);
+    const auto deadline = Clock::now() + milliseconds(2000);
+    while (Clock::now() < deadline && admin.send("GET", "/readyz", {}).status == 200) {
+    }
     REQUIRE(::kill(fixture.gateway().process().pid(), SIGINT) == 0);
     const auto code = fixture.gateway().process().wait_for_exit(Clock::now() + milliseconds(3000));
-    in_flight.join();
     REQUIRE(code);
     CHECK(*code == 1);
     CHECK(Clock::now() - started < milliseconds(1500));
