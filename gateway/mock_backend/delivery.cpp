@@ -76,6 +76,16 @@ net::awaitable<bool> write_half_body(Stream& stream, Response res) {
     co_return false;
 }
 
+net::awaitable<bool> write_cut(Stream& stream, Response res) {
+    std::string body = std::move(res.body());
+    res.body().clear();
+    res.content_length(body.size());
+    res.keep_alive(false);
+    body.resize(body.size() / 2);
+    co_await write_bytes(stream, serialize_header(res) + body);
+    co_return false;
+}
+
 std::string chunk(std::string_view data) {
     char size_line[32];
     const int n = std::snprintf(size_line, sizeof size_line, "%zx\r\n", data.size());
@@ -133,6 +143,7 @@ net::awaitable<bool> deliver(Stream& stream, Plan& plan) {
             co_await write_bytes(stream, "this is not HTTP\r\n\r\n");
             co_return false;
         case Delivery::chunked: co_return co_await write_chunked(stream, std::move(plan.response));
+        case Delivery::cut: co_return co_await write_cut(stream, std::move(plan.response));
         case Delivery::slow: co_return co_await write_slowly(stream, plan.response);
     }
     co_return false;

@@ -24,6 +24,7 @@ constexpr std::array kNamedModes{
     NamedMode{"empty-502", FaultMode::empty_502},
     NamedMode{"empty-503", FaultMode::empty_503},
     NamedMode{"big", FaultMode::big},
+    NamedMode{"big-cut", FaultMode::big_cut},
     NamedMode{"hang", FaultMode::hang},
     NamedMode{"close", FaultMode::close},
     NamedMode{"half-body", FaultMode::half_body},
@@ -54,7 +55,7 @@ std::optional<Fault> parse_fault(std::string_view value) {
 
 std::string_view fault_modes_help() noexcept {
     return "html-500, text-404, json-409, error-message-404, empty-502, empty-503, hang, close, "
-           "half-body, garbage, chunked, slow, big, delay-MS (MS from 0 to 600000)";
+           "half-body, garbage, chunked, slow, big, big-cut, delay-MS (MS from 0 to 600000)";
 }
 
 std::optional<Response> canned_fault_response(FaultMode mode) {
@@ -75,6 +76,7 @@ std::optional<Response> canned_fault_response(FaultMode mode) {
         case FaultMode::empty_502: return make_response(http::status::bad_gateway, {}, {});
         case FaultMode::empty_503: return make_response(http::status::service_unavailable, {}, {});
         case FaultMode::big:
+        case FaultMode::big_cut:
             return make_response(http::status::ok, "application/json", big_penalties_json());
         case FaultMode::hang:
         case FaultMode::close:

@@ -20,6 +20,7 @@ enum class FaultMode {
     empty_502,
     empty_503,
     big,  // ~3 MiB valid JSON
+    big_cut,  // the ~3 MiB answer, cut off halfway (its Content-Length promises all of it)
     // Broken or unusual delivery of the documented answer.
     hang,       // never answer
     close,      // close without answering

@@ -40,6 +40,7 @@ Delivery delivery_for(FaultMode mode) {
         case FaultMode::hang: return Delivery::hang;
         case FaultMode::close: return Delivery::close;
         case FaultMode::half_body: return Delivery::half_body;
+        case FaultMode::big_cut: return Delivery::cut;
         case FaultMode::garbage: return Delivery::garbage;
         case FaultMode::chunked: return Delivery::chunked;
         case FaultMode::slow: return Delivery::slow;

@@ -12,6 +12,7 @@ enum class Delivery {
     hang,       // write nothing, wait for the peer to close
     close,      // write nothing, close
     half_body,  // Content-Length: 100, 50 body bytes, close
+    cut,        // the full Content-Length, half the body, close
     garbage,    // a line that is not HTTP, close
     chunked,    // the response with Transfer-Encoding: chunked, in two chunks
     slow,       // the response a few bytes at a time over a few seconds

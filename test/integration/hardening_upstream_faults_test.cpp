@@ -171,3 +171,30 @@ TEST_CASE("upstream faults: a GET whose upstream dies after sending response byt
     CHECK(mock_request_count(fixture.mock_port()) == 1);
     check_next_request_served(client);
 }
+
+TEST_CASE("upstream faults: a streamed answer that breaks off reaches the client as broken, never as a whole 200") {
+    GatewayFixture fixture(short_upstream_timeout());
+    // 3 MiB is past response_buffer_bytes (1 MiB): the gateway has already sent the head and
+    // the first MiB when the mock cuts the body in half.
+    const std::string request = std::string("GET ") + kPenaltiesTarget +
+                                " HTTP/1.1\r\nHost: gateway\r\nx-auth-roles: API_KEY\r\n"
+                                "x-mock-fault: big-cut\r\n\r\n";
+    const auto drained = send_raw(fixture.port(), request, milliseconds(5000));
+    CHECK(drained.closed);
+    CHECK_FALSE(drained.timed_out);
+    const std::size_t head_end = drained.bytes.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    const std::string head = drained.bytes.substr(0, head_end);
+    CHECK_THAT(head, Contains("HTTP/1.1 200 OK"));
+    const std::size_t length_at = head.find("Content-Length: ");
+    REQUIRE(length_at != std::string::npos);
+    const std::size_t promised = std::stoul(head.substr(length_at + 16));
+    const std::size_t delivered = drained.bytes.size() - head_end - 4;
+    INFO("promised " << promised << " bytes, delivered " << delivered);
+    CHECK(promised >= 3u * 1024u * 1024u);
+    CHECK(delivered > 1024u * 1024u);  // it was streamed, not held back
+    CHECK(delivered < promised);       // and the client can tell it is incomplete
+    // The gateway is fine afterwards.
+    auto client = fixture.client();
+    check_next_request_served(client);
+}
