@@ -18,6 +18,7 @@ namespace gateway {
 struct Endpoint {
     std::string host;
     std::uint16_t port = 0;
+    std::string address{};  // numeric, filled by resolve_endpoints when the config loads
     std::string to_string() const { return host + ":" + std::to_string(port); }
 };
 

@@ -13,6 +13,7 @@
 
 #include <rapidjson/error/en.h>
 
+#include "config/endpoint_resolver.hpp"
 #include "config/schema_store.hpp"
 #include "core/text.hpp"
 
@@ -62,8 +63,12 @@ std::string fnv1a64_hex(std::string_view text) {
 /// (after reporting it) so one pass reports as many problems as it can.
 class Loader {
 public:
-    Loader(std::string file, fs::path base_dir, const ConfigOverrides& overrides)
-        : file_(std::move(file)), overrides_(overrides), schemas_(std::move(base_dir)) {}
+    Loader(std::string file, fs::path base_dir, const ConfigOverrides& overrides,
+           bool resolve_hosts)
+        : file_(std::move(file)),
+          overrides_(overrides),
+          resolve_hosts_(resolve_hosts),
+          schemas_(std::move(base_dir)) {}
 
     LoadResult run(std::string_view text);
 
@@ -99,6 +104,7 @@ private:
 
     std::string file_;
     const ConfigOverrides& overrides_;
+    bool resolve_hosts_;
     SchemaStore schemas_;
     std::vector<Diagnostic> diagnostics_;
     Config config_;
@@ -643,8 +649,11 @@ LoadResult Loader::run(std::string_view text) {
     } catch (const YAML::Exception& e) {
         report(e.mark, e.msg);
     }
-    if (!diagnostics_.empty()) return {nullptr, std::move(diagnostics_)};
     config_.source_file = file_;
+    if (diagnostics_.empty() && resolve_hosts_) {
+        for (auto& problem : resolve_endpoints(config_)) diagnostics_.push_back(std::move(problem));
+    }
+    if (!diagnostics_.empty()) return {nullptr, std::move(diagnostics_)};
     config_.source_hash = fnv1a64_hex(text);
     config_.loaded_at = std::chrono::system_clock::now();
     return {std::make_shared<const Config>(std::move(config_)), {}};
@@ -678,18 +687,30 @@ std::optional<Endpoint> parse_endpoint(std::string_view text) {
     return Endpoint{std::string(host), static_cast<std::uint16_t>(number)};
 }
 
-LoadResult load_config(const std::string& path, const ConfigOverrides& overrides) {
+namespace {
+
+LoadResult load_file(const std::string& path, const ConfigOverrides& overrides, bool resolve_hosts) {
     std::ifstream in(path, std::ios::binary);
     if (!in) return {nullptr, {Diagnostic{path, 0, 0, "cannot open the file"}}};
     std::stringstream text;
     text << in.rdbuf();
-    return load_config_text(text.str(), path, fs::path(path).parent_path(), overrides);
+    return Loader(path, fs::path(path).parent_path(), overrides, resolve_hosts).run(text.str());
+}
+
+}  // namespace
+
+LoadResult load_config(const std::string& path, const ConfigOverrides& overrides) {
+    return load_file(path, overrides, false);
+}
+
+LoadResult load_serving_config(const std::string& path, const ConfigOverrides& overrides) {
+    return load_file(path, overrides, true);
 }
 
 LoadResult load_config_text(std::string_view text, const std::string& display_name,
                             const std::filesystem::path& base_dir,
                             const ConfigOverrides& overrides) {
-    return Loader(display_name, base_dir, overrides).run(text);
+    return Loader(display_name, base_dir, overrides, false).run(text);
 }
 
 }  // namespace gateway

@@ -31,6 +31,10 @@ struct LoadResult {
 /// The only user of yaml-cpp; exceptions stay inside.
 LoadResult load_config(const std::string& path, const ConfigOverrides& overrides = {});
 
+/// load_config, then resolve_endpoints: what the gateway serves from. A name that does not
+/// resolve is a diagnostic like any other.
+LoadResult load_serving_config(const std::string& path, const ConfigOverrides& overrides = {});
+
 /// The same for YAML already in memory: `display_name` is what diagnostics call the file,
 /// `base_dir` where schema paths start.
 LoadResult load_config_text(std::string_view text, const std::string& display_name,

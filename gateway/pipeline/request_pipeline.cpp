@@ -50,7 +50,7 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
         request.prepare_payload();
     }
 
-    auto forwarded = co_await forwarder_.forward(checked.route->upstream_index, request);
+    auto forwarded = co_await forwarder_.forward(upstream, request);
     if (!forwarded) co_return ClientReply{render_error(forwarded.error(), version, request_id)};
 
     UpstreamReply& reply = forwarded.value();

@@ -34,7 +34,7 @@ std::string iso8601(std::chrono::system_clock::time_point when) {
 
 }  // namespace
 
-std::string routes_json(const Config& config) {
+std::string routes_json(const Config& config, const ConfigStore& store) {
     rapidjson::StringBuffer buffer;
     rapidjson::Writer<rapidjson::StringBuffer> json(buffer);
     json.StartObject();
@@ -44,6 +44,10 @@ std::string routes_json(const Config& config) {
     json.String(config.source_hash);
     json.Key("loaded_at");
     json.String(iso8601(config.loaded_at));
+    json.Key("loads");
+    json.Uint64(store.reloads());
+    json.Key("failed_reloads");
+    json.Uint64(store.failed_reloads());
     json.Key("routes");
     json.StartArray();
     for (const auto& route : config.routes) {
@@ -84,9 +88,9 @@ std::string routes_json(const Config& config) {
     return std::string(buffer.GetString(), buffer.GetSize());
 }
 
-AdminServer::AdminServer(const tcp::endpoint& listen, std::shared_ptr<const Config> config,
+AdminServer::AdminServer(const tcp::endpoint& listen, const ConfigStore& store,
                          const std::atomic<bool>& draining)
-    : acceptor_(io_, listen), config_(std::move(config)), draining_(draining) {
+    : acceptor_(io_, listen), store_(store), draining_(draining) {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -135,7 +139,7 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
             response.result(draining ? http::status::service_unavailable : http::status::ok);
             response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
         } else if (target == "/routes") {
-            response.body() = routes_json(*config_);
+            response.body() = routes_json(*store_.current(), store_);
         } else {
             response.result(http::status::not_found);
             response.body() = R"({"error":"not found; try /healthz, /readyz, /routes"})";

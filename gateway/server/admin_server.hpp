@@ -11,7 +11,7 @@
 #include <string>
 #include <thread>
 
-#include "config/config.hpp"
+#include "config/config_store.hpp"
 
 namespace gateway {
 
@@ -21,7 +21,7 @@ namespace gateway {
 /// and load time).
 class AdminServer {
 public:
-    AdminServer(const boost::asio::ip::tcp::endpoint& listen, std::shared_ptr<const Config> config,
+    AdminServer(const boost::asio::ip::tcp::endpoint& listen, const ConfigStore& store,
                 const std::atomic<bool>& draining);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
@@ -36,12 +36,12 @@ private:
 
     boost::asio::io_context io_{1};
     boost::asio::ip::tcp::acceptor acceptor_;
-    std::shared_ptr<const Config> config_;
+    const ConfigStore& store_;
     const std::atomic<bool>& draining_;
     std::thread thread_;
 };
 
-/// The body of GET /routes for `config`.
-std::string routes_json(const Config& config);
+/// The body of GET /routes for `config`, with the store's reload counts.
+std::string routes_json(const Config& config, const ConfigStore& store);
 
 }  // namespace gateway

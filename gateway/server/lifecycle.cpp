@@ -5,6 +5,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "server/config_watcher.hpp"
+
 #include <functional>
 #include <iostream>
 #include <thread>
@@ -13,10 +15,39 @@ namespace gateway {
 
 namespace asio = boost::asio;
 
+void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
+    const auto before = store_.current();
+    const LoadResult loaded = store_.reload();
+    if (!loaded.config) {
+        std::cerr << "gateway: reload of " << store_.path() << " failed; still serving config "
+                  << before->source_hash << "\n";
+        for (const auto& diagnostic : loaded.diagnostics) {
+            std::cerr << diagnostic.to_string() << "\n";
+        }
+        return;
+    }
+    // An editor's save can raise several events for one content: apply each content once.
+    if (loaded.config->source_hash == before->source_hash) return;
+    for (auto& worker : workers) worker->apply(loaded.config);
+    std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash
+              << ", " << loaded.config->routes.size() << " routes\n";
+}
+
 int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
                    const std::function<void()>& on_ready) {
     asio::io_context control;
     asio::signal_set signals(control, SIGINT, SIGTERM);
+    asio::signal_set reload_signals(control, SIGHUP);
+    ConfigWatcher watcher(control, store_.path(), [&] {
+        if (!draining_) reload(workers);
+    });
+    std::function<void(const boost::system::error_code&, int)> on_reload_signal =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            if (!draining_) reload(workers);
+            reload_signals.async_wait(on_reload_signal);
+        };
+    reload_signals.async_wait(on_reload_signal);
     asio::steady_timer deadline(control);
     std::size_t running = workers.size();
     bool forced = false;
@@ -54,6 +85,8 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
                 if (--running > 0) return;
                 deadline.cancel();
                 signals.cancel();
+                reload_signals.cancel();
+                watcher.cancel();
             });
         });
     }

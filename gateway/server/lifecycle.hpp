@@ -6,16 +6,21 @@
 #include <memory>
 #include <vector>
 
+#include "config/config_store.hpp"
 #include "server/worker.hpp"
 
 namespace gateway {
 
-/// Runs the workers and ends them on signals: the first SIGTERM or SIGINT drains (stop
-/// accepting, finish what is in flight, close idle connections, Connection: close meanwhile)
-/// until the last request is answered or `drain_timeout` passes; a second signal stops at once.
+/// Runs the workers and steers them from signals and the config file. SIGHUP, or a change of
+/// the file on disk, reloads the config: checked in full first, then pushed to every worker; a
+/// config that fails the checks is logged and not applied. The first SIGTERM or SIGINT drains
+/// (stop accepting, finish what is in flight, close idle connections, Connection: close
+/// meanwhile) until the last request is answered or `drain_timeout` passes; a second signal
+/// stops at once.
 class Lifecycle {
 public:
-    explicit Lifecycle(std::chrono::milliseconds drain_timeout) : drain_timeout_(drain_timeout) {}
+    Lifecycle(std::chrono::milliseconds drain_timeout, ConfigStore& store)
+        : drain_timeout_(drain_timeout), store_(store) {}
 
     /// Set from the first signal on; the admin endpoint's /readyz reads it.
     const std::atomic<bool>& draining() const noexcept { return draining_; }
@@ -27,7 +32,10 @@ public:
     int run(std::vector<std::unique_ptr<Worker>>& workers, const std::function<void()>& on_ready);
 
 private:
+    void reload(std::vector<std::unique_ptr<Worker>>& workers);
+
     std::chrono::milliseconds drain_timeout_;
+    ConfigStore& store_;
     std::atomic<bool> draining_{false};
 };
 

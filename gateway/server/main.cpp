@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config_loader.hpp"
+#include "config/config_store.hpp"
 #include "gateway/version.hpp"
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
@@ -22,12 +23,8 @@ namespace {
 
 using namespace gateway;
 
-int serve(const CommandLine& command_line, std::shared_ptr<const Config> config) {
-    auto resolved = resolve_upstreams(*config);
-    if (!resolved) {
-        std::cerr << "gateway: " << resolved.error().detail << "\n";
-        return 1;
-    }
+int serve(const CommandLine& command_line, ConfigStore& store) {
+    const std::shared_ptr<const Config> config = store.current();
     const unsigned threads =
         command_line.threads ? command_line.threads : std::max(1u, std::thread::hardware_concurrency());
     std::atomic<std::size_t> open_connections{0};
@@ -36,7 +33,7 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
     auto listen = command_line.listen;
     try {
         for (unsigned i = 0; i < threads; ++i) {
-            workers.push_back(std::make_unique<Worker>(config, *resolved, listen, open_connections));
+            workers.push_back(std::make_unique<Worker>(config, listen, open_connections));
             listen = workers.front()->local_endpoint();  // port 0: the others join the same port
         }
     } catch (const boost::system::system_error& e) {
@@ -44,11 +41,11 @@ int serve(const CommandLine& command_line, std::shared_ptr<const Config> config)
                   << e.code().message() << "\n";
         return 1;
     }
-    Lifecycle lifecycle(command_line.drain_timeout);
+    Lifecycle lifecycle(command_line.drain_timeout, store);
     std::unique_ptr<AdminServer> admin;
     if (command_line.admin) {
         try {
-            admin = std::make_unique<AdminServer>(*command_line.admin, config, lifecycle.draining());
+            admin = std::make_unique<AdminServer>(*command_line.admin, store, lifecycle.draining());
         } catch (const boost::system::system_error& e) {
             std::cerr << "gateway: cannot listen on " << *command_line.admin
                       << " (--admin): " << e.code().message() << "\n";
@@ -87,7 +84,12 @@ int main(int argc, char* argv[]) {
         return 0;
     }
 
-    const LoadResult loaded = load_config(command_line.config_path, command_line.overrides);
+    // --check validates what is portable (YAML, routes, schemas, overrides); serving also
+    // needs every upstream host name to resolve here.
+    ConfigStore store(command_line.config_path, command_line.overrides);
+    const LoadResult loaded = command_line.check_only
+                                  ? load_config(command_line.config_path, command_line.overrides)
+                                  : store.reload();
     for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.to_string() << "\n";
     if (!loaded.config) {
         std::cerr << "gateway: " << loaded.diagnostics.size() << " problem(s) in "
@@ -100,5 +102,5 @@ int main(int argc, char* argv[]) {
                   << " routes, " << loaded.config->upstreams.size() << " upstreams\n";
         return 0;
     }
-    return serve(command_line, loaded.config);
+    return serve(command_line, store);
 }

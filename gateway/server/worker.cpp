@@ -31,9 +31,9 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint)
 
 }  // namespace
 
-Worker::Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
-               const tcp::endpoint& listen, std::atomic<std::size_t>& open_connections)
-    : forwarder_(io_.get_executor(), *config, upstreams),
+Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen,
+               std::atomic<std::size_t>& open_connections)
+    : forwarder_(io_.get_executor()),
       pipeline_(forwarder_),
       session_context_{std::move(config), pipeline_, request_ids_, open_connections},
       acceptor_(open_acceptor(io_, listen)) {}
@@ -53,6 +53,13 @@ void Worker::drain() {
 }
 
 void Worker::stop() { io_.stop(); }
+
+void Worker::apply(std::shared_ptr<const Config> config) {
+    asio::post(io_, [this, config = std::move(config)]() mutable {
+        forwarder_.retain_only(*config);
+        session_context_.config = std::move(config);
+    });
+}
 
 asio::awaitable<void> Worker::accept_loop() {
     while (true) {

@@ -21,8 +21,7 @@ namespace gateway {
 /// mutable is shared between workers, so the data path takes no locks.
 class Worker {
 public:
-    Worker(std::shared_ptr<const Config> config, const ResolvedUpstreams& upstreams,
-           const boost::asio::ip::tcp::endpoint& listen,
+    Worker(std::shared_ptr<const Config> config, const boost::asio::ip::tcp::endpoint& listen,
            std::atomic<std::size_t>& open_connections);
 
     /// The bound address (the real port when asked for port 0).
@@ -36,6 +35,9 @@ public:
     void drain();
     /// Thread-safe: stop at once.
     void stop();
+    /// Thread-safe: new requests use `config` from now on (those in flight keep theirs), and
+    /// the upstream pools follow it.
+    void apply(std::shared_ptr<const Config> config);
 
 private:
     boost::asio::awaitable<void> accept_loop();

@@ -146,61 +146,58 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
 
 }  // namespace
 
-Result<ResolvedUpstreams> resolve_upstreams(const Config& config) {
-    asio::io_context context;
-    asio::ip::tcp::resolver resolver(context);
-    ResolvedUpstreams resolved;
+namespace {
+
+std::string pool_key(const UpstreamConfig& upstream, const Endpoint& endpoint) {
+    return endpoint.address + "|" + std::to_string(endpoint.port) + "|" +
+           std::to_string(upstream.connect_timeout.count()) + "|" +
+           std::to_string(upstream.pool_size);
+}
+
+}  // namespace
+
+std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstream,
+                                                    const Endpoint& endpoint) {
+    auto& pool = pools_[pool_key(upstream, endpoint)];
+    if (!pool) {
+        const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
+        pool = std::make_shared<ConnectionPool>(
+            executor_, upstream.name + " (" + endpoint.to_string() + ")", address,
+            upstream.connect_timeout, upstream.pool_size);
+    }
+    return pool;
+}
+
+void Forwarder::retain_only(const Config& config) {
+    std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> kept;
     for (const auto& upstream : config.upstreams) {
-        auto& endpoints = resolved.emplace_back();
         for (const auto& endpoint : upstream.endpoints) {
-            boost::system::error_code ec;
-            const auto results =
-                resolver.resolve(endpoint.host, std::to_string(endpoint.port),
-                                 asio::ip::tcp::resolver::numeric_service, ec);
-            if (ec || results.empty()) {
-                return Error{Errc::upstream_unreachable,
-                             "upstream " + upstream.name + ": cannot resolve " +
-                                 endpoint.to_string() + ": " + ec.message()};
-            }
-            endpoints.push_back(results.begin()->endpoint());
+            const std::string key = pool_key(upstream, endpoint);
+            if (auto it = pools_.find(key); it != pools_.end()) kept.emplace(key, it->second);
         }
     }
-    return resolved;
+    pools_ = std::move(kept);
 }
 
-Forwarder::Forwarder(asio::any_io_executor executor, const Config& config,
-                     const ResolvedUpstreams& endpoints) {
-    for (std::size_t i = 0; i < config.upstreams.size(); ++i) {
-        const UpstreamConfig& upstream_config = config.upstreams[i];
-        Upstream upstream;
-        upstream.config = &upstream_config;
-        for (std::size_t e = 0; e < endpoints[i].size(); ++e) {
-            upstream.pools.push_back(std::make_shared<ConnectionPool>(
-                executor, upstream_config.name + " (" + upstream_config.endpoints[e].to_string() + ")",
-                endpoints[i][e], upstream_config.connect_timeout, upstream_config.pool_size));
-        }
-        upstreams_.push_back(std::move(upstream));
-    }
-}
-
-asio::awaitable<Result<UpstreamReply>> Forwarder::forward(std::size_t upstream_index,
+asio::awaitable<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
                                                           UpstreamRequest& request) {
-    Upstream& upstream = upstreams_[upstream_index];
-    const std::shared_ptr<ConnectionPool>& pool = upstream.pools[upstream.next++ % upstream.pools.size()];
-    const auto deadline = Clock::now() + upstream.config->request_timeout;
+    const std::size_t turn = next_endpoint_[upstream.name]++;
+    // A copy, not a reference: a reload may drop the pool from the table while we wait.
+    const std::shared_ptr<ConnectionPool> pool =
+        pool_for(upstream, upstream.endpoints[turn % upstream.endpoints.size()]);
+    const auto deadline = Clock::now() + upstream.request_timeout;
     for (int attempt = 0;; ++attempt) {
         auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method()), deadline);
         if (!lease) co_return std::move(lease).error();
-        Exchange result = co_await exchange(*lease->connection, request, *upstream.config,
-                                            pool->name(), deadline);
+        Exchange result =
+            co_await exchange(*lease->connection, request, upstream, pool->name(), deadline);
         if (result.response) {
             UpstreamReply reply{std::move(*result.response), nullptr};
             if (result.parser) {
                 reply.rest = std::make_unique<StreamingBody>(
                     pool, std::move(lease->connection), std::move(result.parser),
                     std::move(reply.response.body()), result.content_length,
-                    /*upstream_keep_alive=*/reply.response.keep_alive(),
-                    upstream.config->request_timeout);
+                    /*upstream_keep_alive=*/reply.response.keep_alive(), upstream.request_timeout);
                 reply.response.body().clear();
             } else {
                 pool->release(std::move(lease->connection), result.keep_alive);
@@ -220,9 +217,7 @@ asio::awaitable<Result<UpstreamReply>> Forwarder::forward(std::size_t upstream_i
 
 std::size_t Forwarder::open_connections() const noexcept {
     std::size_t total = 0;
-    for (const auto& upstream : upstreams_) {
-        for (const auto& pool : upstream.pools) total += pool->open_connections();
-    }
+    for (const auto& [key, pool] : pools_) total += pool->open_connections();
     return total;
 }
 

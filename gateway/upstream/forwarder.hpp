@@ -8,6 +8,8 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <memory>
+#include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "config/config.hpp"
@@ -27,36 +29,36 @@ struct UpstreamReply {
     std::unique_ptr<StreamingBody> rest;
 };
 
-/// The resolved addresses of every upstream endpoint, in config order: resolved once at
-/// start-up so that no request ever waits on DNS.
-using ResolvedUpstreams = std::vector<std::vector<boost::asio::ip::tcp::endpoint>>;
-
-Result<ResolvedUpstreams> resolve_upstreams(const Config& config);
-
 /// Sends requests to upstreams over this worker's pools, with the upstream's deadlines, and
 /// turns every transport failure into an Errc (502 unreachable/reset/bad response, 504 timeout).
-/// A request that failed on a reused connection before any response byte arrived is sent once
-/// more on a fresh connection: the upstream most likely closed the idle socket meanwhile.
+/// A request that failed before any response byte arrived is sent once more on a fresh
+/// connection when its method is idempotent.
+///
+/// Pools are keyed by endpoint and pool settings, not by config version: a reload that keeps an
+/// endpoint keeps its warm connections, and a request still running on the previous snapshot
+/// finds the pool its snapshot names.
 class Forwarder {
 public:
-    Forwarder(boost::asio::any_io_executor executor, const Config& config,
-              const ResolvedUpstreams& endpoints);
+    explicit Forwarder(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
 
-    boost::asio::awaitable<Result<UpstreamReply>> forward(std::size_t upstream_index,
+    /// `upstream` comes from the request's own config snapshot.
+    boost::asio::awaitable<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
                                                           UpstreamRequest& request);
+
+    /// Keeps the pools `config` uses and drops the others: their idle connections close now,
+    /// their busy ones when the requests on them finish.
+    void retain_only(const Config& config);
 
     /// Open connections over all pools, for tests and metrics.
     std::size_t open_connections() const noexcept;
 
 private:
-    struct Upstream {
-        const UpstreamConfig* config = nullptr;
-        // One per endpoint; shared with StreamingBody, which must not outlive it unknowingly.
-        std::vector<std::shared_ptr<ConnectionPool>> pools;
-        std::size_t next = 0;                                // round-robin cursor
-    };
+    std::shared_ptr<ConnectionPool> pool_for(const UpstreamConfig& upstream,
+                                             const Endpoint& endpoint);
 
-    std::vector<Upstream> upstreams_;
+    boost::asio::any_io_executor executor_;
+    std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> pools_;
+    std::unordered_map<std::string, std::size_t> next_endpoint_;  // round-robin, by upstream name
 };
 
 }  // namespace gateway
