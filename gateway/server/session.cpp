@@ -218,8 +218,12 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                 parser.body_limit(admitted->body_limit);
                 parser.eager(true);
                 if (expects_continue(parser.get())) {
+                    // Interim: no Connection header of its own, even while draining.
                     http::response<http::empty_body> go_on{http::status::continue_, version};
-                    if (!co_await respond(go_on, true)) break;
+                    stream.expires_after(limits.body_timeout);
+                    co_await http::async_write(stream, go_on,
+                                               asio::redirect_error(asio::use_awaitable, ec));
+                    if (ec) break;
                 }
                 stream.expires_after(limits.body_timeout);
                 co_await http::async_read(stream, buffer, parser,
