@@ -89,8 +89,12 @@ std::string routes_json(const Config& config, const ConfigStore& store) {
 }
 
 AdminServer::AdminServer(const tcp::endpoint& listen, const ConfigStore& store,
-                         const std::atomic<bool>& draining)
-    : acceptor_(io_, listen), store_(store), draining_(draining) {
+                         const std::atomic<bool>& draining,
+                         std::function<std::string()> render_metrics)
+    : acceptor_(io_, listen),
+      store_(store),
+      draining_(draining),
+      render_metrics_(std::move(render_metrics)) {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -140,9 +144,12 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
             response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
         } else if (target == "/routes") {
             response.body() = routes_json(*store_.current(), store_);
+        } else if (target == "/metrics") {
+            response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
+            response.body() = render_metrics_();
         } else {
             response.result(http::status::not_found);
-            response.body() = R"({"error":"not found; try /healthz, /readyz, /routes"})";
+            response.body() = R"({"error":"not found; try /healthz, /readyz, /routes, /metrics"})";
         }
         response.keep_alive(request.keep_alive());
         response.prepare_payload();

@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -18,11 +19,12 @@ namespace gateway {
 /// The operators' listener (`--admin HOST:PORT`), on its own thread so that a slow scrape never
 /// delays a request: GET /healthz (the process is alive), /readyz (config loaded and not
 /// draining; 503 otherwise), /routes (the active route table as JSON, with the config's hash
-/// and load time).
+/// and load time), /metrics (Prometheus text format).
 class AdminServer {
 public:
+    /// `render_metrics` answers the /metrics body; it runs on the admin thread.
     AdminServer(const boost::asio::ip::tcp::endpoint& listen, const ConfigStore& store,
-                const std::atomic<bool>& draining);
+                const std::atomic<bool>& draining, std::function<std::string()> render_metrics);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
@@ -38,6 +40,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     const ConfigStore& store_;
     const std::atomic<bool>& draining_;
+    std::function<std::string()> render_metrics_;
     std::thread thread_;
 };
 

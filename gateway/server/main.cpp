@@ -14,6 +14,7 @@
 #include "config/config_loader.hpp"
 #include "config/config_store.hpp"
 #include "gateway/version.hpp"
+#include "observe/metrics_exposition.hpp"
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
 #include "server/lifecycle.hpp"
@@ -45,7 +46,23 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     std::unique_ptr<AdminServer> admin;
     if (command_line.admin) {
         try {
-            admin = std::make_unique<AdminServer>(*command_line.admin, store, lifecycle.draining());
+            // Each worker copies its counters on its own thread; the sum is serialised here.
+            const auto render = [&workers, &open_connections, &store] {
+                WorkerMetrics summed;
+                ProcessGauges gauges;
+                for (auto& worker : workers) {
+                    if (auto collected = worker->collect_metrics(std::chrono::milliseconds(500))) {
+                        summed.add(collected->first);
+                        gauges.pooled_upstream_connections += collected->second;
+                    }
+                }
+                gauges.open_client_connections = open_connections.load(std::memory_order_relaxed);
+                gauges.config_loads = store.reloads();
+                gauges.config_reload_failures = store.failed_reloads();
+                return render_metrics(summed, gauges);
+            };
+            admin = std::make_unique<AdminServer>(*command_line.admin, store, lifecycle.draining(),
+                                                  render);
         } catch (const boost::system::system_error& e) {
             std::cerr << "gateway: cannot listen on " << *command_line.admin
                       << " (--admin): " << e.code().message() << "\n";

@@ -32,6 +32,15 @@ bool is_disconnect(const boost::system::error_code& ec) {
            ec == beast::error::timeout || ec == asio::error::operation_aborted;
 }
 
+// The method as a metric label: one of the few standard ones, or "other", so that a client
+// cannot make up new time series.
+std::string_view known_method_label(std::string_view method) {
+    for (const std::string_view known : {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}) {
+        if (method == known) return known;
+    }
+    return "other";
+}
+
 bool expects_continue(const http::request_header<>& header) {
     const auto it = header.find(http::field::expect);
     return it != header.end() && iequals(it->value(), "100-continue");
@@ -154,7 +163,14 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         co_return !ec && keep_alive;
     };
 
+    // Counts a request the gateway refused before it had a route.
+    const auto count_refusal = [&](const Error& error, unsigned status) {
+        context.metrics.count_rejection(error.errc);
+        context.metrics.count_request("none", "-", status, std::chrono::nanoseconds(0));
+    };
+
     if (slot.count() > limits.max_connections) {
+        count_refusal(Error{Errc::overloaded, ""}, 503);
         auto response = render_error(
             Error{Errc::overloaded, "the gateway is at its limit of " +
                                         std::to_string(limits.max_connections) +
@@ -171,6 +187,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         if (head.outcome == HeadRead::Outcome::closed) break;
         if (head.outcome == HeadRead::Outcome::refused) {
             auto response = render_error(*head.refusal, 11, context.request_ids.generate());
+            count_refusal(*head.refusal, response.result_int());
             co_await respond(response, false);
             break;
         }
@@ -187,10 +204,12 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         if (!ec && !parser.is_header_done()) ec = http::error::need_more;
         if (ec) {
             auto response = render_error(parse_error(ec), 11, context.request_ids.generate());
+            count_refusal(parse_error(ec), response.result_int());
             co_await respond(response, false);
             break;
         }
         buffer.consume(head.size);
+        const auto started = std::chrono::steady_clock::now();
 
         http::request<http::string_body>& header = parser.get();
         const unsigned version = header.version();
@@ -205,7 +224,15 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
             *config, header,
             content_length ? std::optional<std::uint64_t>(*content_length) : std::nullopt,
             parser.chunked());
+        // Metric labels: the route, or "none" and a bounded method label for what matched none.
+        std::string_view route_label = "none";
+        std::string_view method_label = known_method_label(header.method_string());
+        if (admitted) {
+            route_label = admitted->route->name;
+            method_label = admitted->route->method;
+        }
         if (!admitted) {
+            context.metrics.count_rejection(admitted.error().errc);
             response = render_error(admitted.error(), version, request_id);
             // After a framing error the byte stream cannot be trusted; after any refusal with
             // an unread body it is out of step: either way the connection ends here.
@@ -229,6 +256,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                 co_await http::async_read(stream, buffer, parser,
                                           asio::redirect_error(asio::use_awaitable, ec));
                 if (ec == http::error::body_limit) {
+                    context.metrics.count_rejection(Errc::payload_too_large);
                     response = render_error(
                         Error{Errc::payload_too_large,
                               "body: over the limit of " + std::to_string(admitted->body_limit) +
@@ -249,16 +277,22 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                 ClientReply reply = co_await context.pipeline.complete(
                     *config, *admitted, request, client_address, request_id);
                 if (reply.rest) {
+                    const unsigned status = reply.response.result_int();
                     const bool go_on = co_await reply.rest->relay(
                         stream, std::move(reply.response), keep_alive && !context.draining,
                         limits.body_timeout);
+                    context.metrics.count_request(route_label, method_label, status,
+                                                  std::chrono::steady_clock::now() - started);
                     if (!go_on) break;
                     continue;
                 }
                 response = std::move(reply.response);
             }
         }
-        if (!co_await respond(response, keep_alive)) break;
+        const bool go_on = co_await respond(response, keep_alive);
+        context.metrics.count_request(route_label, method_label, response.result_int(),
+                                      std::chrono::steady_clock::now() - started);
+        if (!go_on) break;
     }
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }

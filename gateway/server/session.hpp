@@ -12,6 +12,7 @@
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "config/config.hpp"
+#include "observe/worker_metrics.hpp"
 #include "pipeline/request_pipeline.hpp"
 #include "upstream/header_policy.hpp"
 
@@ -25,6 +26,7 @@ struct SessionContext {
     /// Client connections open in the whole process (shared by the workers: touched once per
     /// connection, never per request).
     std::atomic<std::size_t>& open_connections;
+    WorkerMetrics& metrics;
     /// Set when the worker drains for shutdown: answers carry Connection: close.
     bool draining = false;
     /// Connections waiting for their next request, so a drain can close them at once.

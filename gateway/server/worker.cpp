@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <future>
 #include <iostream>
 
 namespace gateway {
@@ -33,9 +34,9 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint)
 
 Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen,
                std::atomic<std::size_t>& open_connections)
-    : forwarder_(io_.get_executor()),
+    : forwarder_(io_.get_executor(), metrics_),
       pipeline_(forwarder_),
-      session_context_{std::move(config), pipeline_, request_ids_, open_connections},
+      session_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_},
       acceptor_(open_acceptor(io_, listen)) {}
 
 void Worker::run() {
@@ -53,6 +54,17 @@ void Worker::drain() {
 }
 
 void Worker::stop() { io_.stop(); }
+
+std::optional<std::pair<WorkerMetrics, std::size_t>> Worker::collect_metrics(
+    std::chrono::milliseconds wait) {
+    auto promise = std::make_shared<std::promise<std::pair<WorkerMetrics, std::size_t>>>();
+    auto future = promise->get_future();
+    asio::post(io_, [this, promise] {
+        promise->set_value({metrics_, forwarder_.open_connections()});
+    });
+    if (future.wait_for(wait) != std::future_status::ready) return std::nullopt;
+    return future.get();
+}
 
 void Worker::apply(std::shared_ptr<const Config> config) {
     asio::post(io_, [this, config = std::move(config)]() mutable {

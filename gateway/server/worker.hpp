@@ -6,7 +6,9 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 #include "config/config.hpp"
 #include "pipeline/request_pipeline.hpp"
@@ -38,11 +40,16 @@ public:
     /// Thread-safe: new requests use `config` from now on (those in flight keep theirs), and
     /// the upstream pools follow it.
     void apply(std::shared_ptr<const Config> config);
+    /// Thread-safe: a copy of this worker's counters and its open upstream connections, taken
+    /// on the worker's thread; nothing when the worker does not answer within `wait`.
+    std::optional<std::pair<WorkerMetrics, std::size_t>> collect_metrics(
+        std::chrono::milliseconds wait);
 
 private:
     boost::asio::awaitable<void> accept_loop();
 
     boost::asio::io_context io_{1};
+    WorkerMetrics metrics_;
     Forwarder forwarder_;
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;

@@ -187,10 +187,16 @@ asio::awaitable<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& 
         pool_for(upstream, upstream.endpoints[turn % upstream.endpoints.size()]);
     const auto deadline = Clock::now() + upstream.request_timeout;
     for (int attempt = 0;; ++attempt) {
+        const auto started = Clock::now();
         auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method()), deadline);
-        if (!lease) co_return std::move(lease).error();
+        if (!lease) {
+            metrics_.count_upstream(upstream.name, Clock::now() - started, &lease.error().errc);
+            co_return std::move(lease).error();
+        }
         Exchange result =
             co_await exchange(*lease->connection, request, upstream, pool->name(), deadline);
+        metrics_.count_upstream(upstream.name, Clock::now() - started,
+                                result.response ? nullptr : &result.error.errc);
         if (result.response) {
             UpstreamReply reply{std::move(*result.response), nullptr};
             if (result.parser) {

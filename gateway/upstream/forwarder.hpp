@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "observe/worker_metrics.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/streaming_body.hpp"
 
@@ -39,7 +40,8 @@ struct UpstreamReply {
 /// finds the pool its snapshot names.
 class Forwarder {
 public:
-    explicit Forwarder(boost::asio::any_io_executor executor) : executor_(std::move(executor)) {}
+    Forwarder(boost::asio::any_io_executor executor, WorkerMetrics& metrics)
+        : executor_(std::move(executor)), metrics_(metrics) {}
 
     /// `upstream` comes from the request's own config snapshot.
     boost::asio::awaitable<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
@@ -57,6 +59,7 @@ private:
                                              const Endpoint& endpoint);
 
     boost::asio::any_io_executor executor_;
+    WorkerMetrics& metrics_;
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> pools_;
     std::unordered_map<std::string, std::size_t> next_endpoint_;  // round-robin, by upstream name
 };

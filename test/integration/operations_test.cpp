@@ -161,3 +161,46 @@ TEST_CASE("drain: a second signal stops at once") {
     CHECK(*code == 1);
     CHECK(Clock::now() - started < milliseconds(1500));
 }
+
+namespace {
+
+// The value of the sample `series` (name and labels exactly as exposed), or -1.
+double sample(const std::string& exposition, const std::string& series) {
+    const std::size_t at = exposition.find("\n" + series + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(exposition.substr(at + series.size() + 2));
+}
+
+}  // namespace
+
+TEST_CASE("admin: /metrics counts requests by route and status class, rejections, upstream errors and connections") {
+    GatewayOptions options = with_admin();
+    options.threads = 2;  // counters are per worker and summed on scrape
+    GatewayFixture fixture(options);
+    HttpClient admin(admin_port_of(fixture.gateway()));
+    auto client = fixture.client();
+    for (int i = 0; i < 5; ++i) REQUIRE(client.send("GET", kBlocks, api_key()).status == 200);
+    REQUIRE(client.send("GET", kBlocks, {}).status == 401);
+    REQUIRE(client.send("GET", "/v2/orgs/telco/nothing", api_key()).status == 404);
+    REQUIRE(client.send("GET", kBlocks, api_key({{"x-mock-fault", "close"}})).status == 502);
+    REQUIRE(client.send("GET", kBlocks, api_key()).status == 200);  // leaves a pooled connection
+
+    const auto scrape = admin.send("GET", "/metrics", {});
+    REQUIRE(scrape.status == 200);
+    CHECK_THAT(scrape.header("Content-Type").value_or(""), Contains("text/plain; version=0.0.4"));
+    const std::string& text = scrape.body;
+    INFO(text);
+    CHECK(sample(text, R"(gateway_requests_total{route="get-subscription-blocks",method="GET",status_class="2xx"})") == 6);
+    CHECK(sample(text, R"(gateway_requests_total{route="get-subscription-blocks",method="GET",status_class="5xx"})") == 1);
+    CHECK(sample(text, R"(gateway_requests_total{route="none",method="GET",status_class="4xx"})") == 2);
+    CHECK(sample(text, R"(gateway_rejected_requests_total{reason="auth"})") == 1);
+    CHECK(sample(text, R"(gateway_rejected_requests_total{reason="routing"})") == 1);
+    // The close fault: the request and its one retry, both reset.
+    CHECK(sample(text, R"(gateway_upstream_errors_total{upstream="selfCareSocket",kind="reset"})") == 2);
+    CHECK(sample(text, R"(gateway_request_duration_seconds_count{route="get-subscription-blocks",method="GET"})") == 7);
+    CHECK(sample(text, R"(gateway_request_duration_seconds_bucket{route="get-subscription-blocks",method="GET",le="+Inf"})") == 7);
+    CHECK(sample(text, "gateway_open_client_connections") >= 1);
+    CHECK(sample(text, "gateway_upstream_connections") >= 1);
+    CHECK(sample(text, "gateway_config_loads_total") == 1);
+    CHECK(sample(text, "gateway_config_reload_failures_total") == 0);
+}

@@ -1,0 +1,78 @@
+#include "observe/worker_metrics.hpp"
+
+#include <algorithm>
+
+namespace gateway {
+
+void DurationHistogram::observe(std::chrono::nanoseconds elapsed) {
+    const double seconds = std::chrono::duration<double>(elapsed).count();
+    const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(), seconds);
+    ++counts[static_cast<std::size_t>(bucket - kDurationBuckets.begin())];
+    sum_seconds += seconds;
+    ++count;
+}
+
+void DurationHistogram::add(const DurationHistogram& other) {
+    for (std::size_t i = 0; i < counts.size(); ++i) counts[i] += other.counts[i];
+    sum_seconds += other.sum_seconds;
+    count += other.count;
+}
+
+void WorkerMetrics::count_request(std::string_view route, std::string_view method,
+                                  unsigned status, std::chrono::nanoseconds elapsed) {
+    key_.assign(route);
+    key_ += '\t';
+    key_ += method;
+    auto it = routes_.find(std::string_view(key_));
+    if (it == routes_.end()) it = routes_.emplace(key_, RouteSeries{}).first;
+    ++it->second.by_status_class[std::min<unsigned>(status / 100, 5)];
+    it->second.duration.observe(elapsed);
+}
+
+void WorkerMetrics::count_rejection(Errc errc) {
+    RejectReason reason = RejectReason::validation;
+    switch (errc) {
+        case Errc::route_not_found:
+        case Errc::method_not_allowed: reason = RejectReason::routing; break;
+        case Errc::unauthenticated:
+        case Errc::forbidden: reason = RejectReason::auth; break;
+        case Errc::malformed_request: reason = RejectReason::framing; break;
+        case Errc::payload_too_large:
+        case Errc::header_too_large:
+        case Errc::uri_too_long:
+        case Errc::overloaded: reason = RejectReason::limits; break;
+        default: break;
+    }
+    ++rejections_[static_cast<std::size_t>(reason)];
+}
+
+void WorkerMetrics::count_upstream(std::string_view upstream, std::chrono::nanoseconds elapsed,
+                                   const Errc* failure) {
+    auto it = upstreams_.find(upstream);
+    if (it == upstreams_.end()) it = upstreams_.emplace(std::string(upstream), UpstreamSeries{}).first;
+    it->second.duration.observe(elapsed);
+    if (!failure) return;
+    std::size_t kind = 1;  // reset
+    if (*failure == Errc::upstream_unreachable) kind = 0;
+    if (*failure == Errc::upstream_timeout) kind = 2;
+    if (*failure == Errc::upstream_bad_response) kind = 3;
+    ++it->second.failures[kind];
+}
+
+void WorkerMetrics::add(const WorkerMetrics& other) {
+    for (const auto& [key, series] : other.routes_) {
+        auto& mine = routes_[key];
+        for (std::size_t i = 0; i < mine.by_status_class.size(); ++i) {
+            mine.by_status_class[i] += series.by_status_class[i];
+        }
+        mine.duration.add(series.duration);
+    }
+    for (const auto& [name, series] : other.upstreams_) {
+        auto& mine = upstreams_[name];
+        mine.duration.add(series.duration);
+        for (std::size_t i = 0; i < mine.failures.size(); ++i) mine.failures[i] += series.failures[i];
+    }
+    for (std::size_t i = 0; i < rejections_.size(); ++i) rejections_[i] += other.rejections_[i];
+}
+
+}  // namespace gateway

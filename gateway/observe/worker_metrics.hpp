@@ -1,0 +1,83 @@
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "core/errc.hpp"
+
+namespace gateway {
+
+/// Upper bounds (seconds) of the duration histograms' buckets.
+inline constexpr std::array<double, 14> kDurationBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+struct DurationHistogram {
+    std::array<std::uint64_t, kDurationBuckets.size() + 1> counts{};  // last: +Inf
+    double sum_seconds = 0;
+    std::uint64_t count = 0;
+
+    void observe(std::chrono::nanoseconds elapsed);
+    void add(const DurationHistogram& other);
+};
+
+/// Why the gateway refused a request itself (the `reason` label).
+enum class RejectReason { routing, auth, validation, framing, limits };
+inline constexpr std::array<std::string_view, 5> kRejectReasons = {"routing", "auth", "validation",
+                                                                   "framing", "limits"};
+/// How an upstream exchange failed (the `kind` label).
+inline constexpr std::array<std::string_view, 4> kUpstreamFailures = {"refused", "reset",
+                                                                      "timeout", "bad_response"};
+
+/// The counters of one worker thread. Only that thread writes and reads them (plain integers,
+/// no atomics, no locks on the request path); a scrape asks each worker for a copy and sums.
+class WorkerMetrics {
+public:
+    struct RouteSeries {
+        std::array<std::uint64_t, 6> by_status_class{};  // index: status / 100
+        DurationHistogram duration;
+    };
+    struct UpstreamSeries {
+        DurationHistogram duration;
+        std::array<std::uint64_t, kUpstreamFailures.size()> failures{};
+    };
+    struct StringHash {
+        using is_transparent = void;
+        std::size_t operator()(std::string_view s) const noexcept {
+            return std::hash<std::string_view>{}(s);
+        }
+    };
+    template <typename T>
+    using ByName = std::unordered_map<std::string, T, StringHash, std::equal_to<>>;
+
+    /// One answered request. `route` is the matched route's name ("none" when nothing
+    /// matched), `method` its method.
+    void count_request(std::string_view route, std::string_view method, unsigned status,
+                       std::chrono::nanoseconds elapsed);
+    /// A request the gateway refused itself, by the Errc it refused it with.
+    void count_rejection(Errc errc);
+    /// One exchange with an upstream; `failure` is its Errc when it failed.
+    void count_upstream(std::string_view upstream, std::chrono::nanoseconds elapsed,
+                        const Errc* failure);
+
+    /// Series keyed "route\tmethod".
+    const ByName<RouteSeries>& routes() const noexcept { return routes_; }
+    const ByName<UpstreamSeries>& upstreams() const noexcept { return upstreams_; }
+    const std::array<std::uint64_t, kRejectReasons.size()>& rejections() const noexcept {
+        return rejections_;
+    }
+
+    /// Adds another worker's counters to these (for the scrape's sum).
+    void add(const WorkerMetrics& other);
+
+private:
+    ByName<RouteSeries> routes_;
+    ByName<UpstreamSeries> upstreams_;
+    std::array<std::uint64_t, kRejectReasons.size()> rejections_{};
+    std::string key_;  // reused for route keys: no allocation per request once warm
+};
+
+}  // namespace gateway
