@@ -6,13 +6,35 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <sys/inotify.h>
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 
 namespace gateway {
 
 namespace asio = boost::asio;
+
+namespace {
+
+// Whether a batch of inotify events names the config file, or the ConfigMap's ..data symlink
+// that points at its directory. Not a coroutine: inotify_event ends in a flexible array, which
+// cannot live in a coroutine frame, and the bytes need not be aligned for it either.
+bool concerns_config(const char* data, std::size_t size, const std::string& file_name) {
+    for (std::size_t offset = 0; offset + sizeof(inotify_event) <= size;) {
+        inotify_event event;
+        std::memcpy(&event, data + offset, sizeof event);
+        const char* name_start = data + offset + sizeof event;
+        const std::size_t room = std::min<std::size_t>(event.len, size - offset - sizeof event);
+        const std::string_view name(name_start, ::strnlen(name_start, room));
+        if (name == file_name || name == "..data") return true;
+        offset += sizeof event + event.len;
+    }
+    return false;
+}
+
+}  // namespace
 
 ConfigWatcher::ConfigWatcher(asio::io_context& io, const std::string& config_path,
                              std::function<void()> on_change)
@@ -42,21 +64,13 @@ void ConfigWatcher::cancel() {
 }
 
 asio::awaitable<void> ConfigWatcher::watch() {
-    alignas(inotify_event) std::array<char, 16 * 1024> events;
+    std::array<char, 16 * 1024> events;
     while (true) {
         boost::system::error_code ec;
         const std::size_t n = co_await inotify_.async_read_some(
             asio::buffer(events), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return;
-        bool relevant = false;
-        for (std::size_t offset = 0; offset < n;) {
-            const auto* event = reinterpret_cast<const inotify_event*>(events.data() + offset);
-            const std::string name = event->len ? event->name : "";
-            // The file itself, or the ConfigMap's ..data symlink that points at its directory.
-            if (name == file_name_ || name == "..data") relevant = true;
-            offset += sizeof(inotify_event) + event->len;
-        }
-        if (!relevant) continue;
+        if (!concerns_config(events.data(), n, file_name_)) continue;
         settle_.expires_after(std::chrono::milliseconds(100));
         settle_.async_wait([this](const boost::system::error_code& timer_ec) {
             if (!timer_ec) on_change_();
