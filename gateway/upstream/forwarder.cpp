@@ -42,9 +42,15 @@ asio::awaitable<boost::system::error_code> read_body_up_to(UpstreamConnection& c
                                                            UpstreamBodyParser& parser,
                                                            std::string& body, std::size_t limit) {
     boost::system::error_code ec;
+    const auto length = parser.content_length();
     while (!parser.is_done() && body.size() < limit) {
         const std::size_t before = body.size();
-        const std::size_t room = std::min<std::size_t>(64 * 1024, limit - before);
+        // Room for what the Content-Length still promises, or else a doubling chunk: resize
+        // zero-fills, so a fixed 64 KiB per 145-byte answer would cost more than the proxying.
+        const std::size_t wanted = length && *length > before
+                                       ? static_cast<std::size_t>(*length) - before
+                                       : std::max<std::size_t>(4096, before);
+        const std::size_t room = std::min({wanted, std::size_t(64 * 1024), limit - before});
         body.resize(before + room);
         parser.get().body().data = body.data() + before;
         parser.get().body().size = room;
