@@ -51,7 +51,6 @@ public:
     void release(std::unique_ptr<UpstreamConnection> connection, bool reusable);
 
     std::size_t open_connections() const noexcept { return open_; }
-    std::size_t idle_connections() const noexcept { return idle_.size(); }
     const std::string& name() const noexcept { return name_; }
 
 private:
