@@ -12,6 +12,11 @@ namespace gateway {
 /// a log line stays one line), and cuts after `max_bytes` of input with a "..." marker.
 std::string quoted_excerpt(std::string_view bytes, std::size_t max_bytes = 64);
 
+/// Appends `bytes` to `out` as a JSON string literal, quotes included. Valid UTF-8 is kept as
+/// it is; control bytes become \u00NN and each byte of invalid UTF-8 becomes U+FFFD, so the
+/// output is always valid JSON on one line whatever a client sent.
+void append_json_string(std::string& out, std::string_view bytes);
+
 /// The items separated by `separator` ("a, b, c"); numbers are written in decimal.
 template <typename Range>
 std::string join(const Range& items, std::string_view separator = ", ") {

@@ -88,9 +88,13 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
     MetricFamily failures{"gateway_config_reload_failures_total",
                           "Config reloads refused because the new config failed its checks",
                           MetricType::Counter, {scalar({}, static_cast<double>(gauges.config_reload_failures), false)}};
+    MetricFamily dropped_log_lines{
+        "gateway_access_log_dropped_lines_total",
+        "Access-log lines lost because the writer fell behind or the file could not be written",
+        MetricType::Counter, {scalar({}, static_cast<double>(gauges.access_log_dropped_lines), false)}};
 
     for (auto* family : {&requests, &durations, &upstream_durations, &upstream_errors, &rejected,
-                         &connections, &pooled, &loads, &failures}) {
+                         &connections, &pooled, &loads, &failures, &dropped_log_lines}) {
         families.push_back(std::move(*family));
     }
     std::ostringstream out;

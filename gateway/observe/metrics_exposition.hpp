@@ -13,6 +13,7 @@ struct ProcessGauges {
     std::uint64_t pooled_upstream_connections = 0;
     std::uint64_t config_loads = 0;
     std::uint64_t config_reload_failures = 0;
+    std::uint64_t access_log_dropped_lines = 0;
 };
 
 /// The Prometheus text exposition (format 0.0.4) of the summed worker counters, serialised by

@@ -123,7 +123,8 @@ Status check_query(const RouteConfig& route, std::string_view query) {
     return Ok{};
 }
 
-Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
+Result<CheckedHead> check_head(const Config& config, const RequestHead& head,
+                               const RouteConfig*& matched_route) {
     const std::size_t question = head.target.find('?');
     const std::string_view raw_path = head.target.substr(0, question);
     const std::string_view query =
@@ -146,6 +147,7 @@ Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
         return error;
     }
     const RouteConfig& route = config.routes[match.route_index];
+    matched_route = &route;
 
     if (auto roles = check_roles(route, head.auth_roles); !roles) return std::move(roles).error();
     if (auto params = check_path_params(route, match.path_values); !params) {

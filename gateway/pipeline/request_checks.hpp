@@ -32,8 +32,16 @@ struct CheckedHead {
 
 /// Steps 1-3 of the pipeline on the request head, in their fixed order: match (404/405),
 /// auth (401/403), path parameters, query parameters, then the body's framing (415, 413,
-/// unexpected body). The first failure stops the checks.
-Result<CheckedHead> check_head(const Config& config, const RequestHead& head);
+/// unexpected body). The first failure stops the checks. `matched_route` is set as soon as a
+/// route matches, so that a refusal after matching (401, 400, 415...) is still counted and
+/// logged under its route.
+Result<CheckedHead> check_head(const Config& config, const RequestHead& head,
+                               const RouteConfig*& matched_route);
+
+inline Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
+    const RouteConfig* matched_route = nullptr;
+    return check_head(config, head, matched_route);
+}
 
 /// Auth alone: the comma-separated roles against the route's allowed roles.
 Status check_roles(const RouteConfig& route, const std::optional<std::string_view>& roles_header);

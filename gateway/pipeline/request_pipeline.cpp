@@ -7,19 +7,37 @@
 
 namespace gateway {
 
+namespace {
+
+ClientReply error_reply(const Error& error, unsigned version, std::string_view request_id) {
+    ClientReply reply{render_error(error, version, request_id)};
+    reply.error_code = info(error.errc).code;
+    return reply;
+}
+
+ClientReply error_reply(const ErrorMessage& message, unsigned version,
+                        std::string_view request_id) {
+    ClientReply reply{render_error(message, version, request_id)};
+    reply.error_code = message.code;
+    return reply;
+}
+
+}  // namespace
+
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
 
 Result<CheckedHead> RequestPipeline::admit(const Config& config,
                                            const http::request_header<>& header,
                                            std::optional<std::uint64_t> content_length,
-                                           bool chunked) const {
+                                           bool chunked,
+                                           const RouteConfig*& matched_route) const {
     auto origin_target = check_framing(header);
     if (!origin_target) return std::move(origin_target).error();
     std::string roles;
     RequestHead head = read_request_head(header, content_length, chunked, roles);
     head.target = *origin_target;
-    return check_head(config, head);
+    return check_head(config, head, matched_route);
 }
 
 asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
@@ -29,7 +47,7 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
                                                           std::string_view request_id) {
     const unsigned version = request.version();
     if (auto body = check_body(*checked.route, request.body()); !body) {
-        co_return ClientReply{render_error(body.error(), version, request_id)};
+        co_return error_reply(body.error(), version, request_id);
     }
 
     // The upstream request reuses the client's message: same method, headers and body bytes,
@@ -50,18 +68,32 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
         request.prepare_payload();
     }
 
+    const auto sent = std::chrono::steady_clock::now();
     auto forwarded = co_await forwarder_.forward(upstream, request);
-    if (!forwarded) co_return ClientReply{render_error(forwarded.error(), version, request_id)};
+    const auto upstream_duration = std::chrono::steady_clock::now() - sent;
+    if (!forwarded) {
+        ClientReply failed = error_reply(forwarded.error(), version, request_id);
+        failed.forwarded = true;
+        failed.upstream_duration = upstream_duration;
+        co_return failed;
+    }
 
     UpstreamReply& reply = forwarded.value();
     UpstreamResponse& response = reply.response;
+    const unsigned upstream_status = response.result_int();
     if (!reply.rest) {
         const auto content_type = response.find(http::field::content_type);
         auto normalised = normalise_upstream_answer(
             upstream.name, static_cast<int>(response.result_int()), response.reason(),
             content_type == response.end() ? std::string_view() : content_type->value(),
             response.body());
-        if (normalised) co_return ClientReply{render_error(*normalised, version, request_id)};
+        if (normalised) {
+            ClientReply replaced = error_reply(*normalised, version, request_id);
+            replaced.forwarded = true;
+            replaced.upstream_status = upstream_status;
+            replaced.upstream_duration = upstream_duration;
+            co_return replaced;
+        }
     }
 
     strip_hop_by_hop(response);
@@ -69,7 +101,8 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
     response.set(kRequestIdHeader, request_id);
     // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own.
     if (!reply.rest) response.prepare_payload();
-    co_return ClientReply{std::move(response), std::move(reply.rest)};
+    co_return ClientReply{std::move(response), std::move(reply.rest), 0, true, upstream_status,
+                          upstream_duration};
 }
 
 }  // namespace gateway

@@ -6,6 +6,7 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,10 +20,15 @@ namespace gateway {
 
 using ClientRequest = boost::beast::http::request<boost::beast::http::string_body>;
 
-/// What the client gets: a whole response, or a response head whose body `rest` relays.
+/// What the client gets: a whole response, or a response head whose body `rest` relays; and,
+/// for the access log, how the answer came about.
 struct ClientReply {
     ClientResponse response;
     std::unique_ptr<StreamingBody> rest{};
+    int error_code = 0;  // the ErrorMessage code when the gateway made the answer; 0 otherwise
+    bool forwarded = false;        // the request was sent (or tried) upstream
+    unsigned upstream_status = 0;  // the upstream's status; 0 when it gave no answer
+    std::chrono::nanoseconds upstream_duration{0};
 };
 
 /// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,
@@ -32,9 +38,11 @@ class RequestPipeline {
 public:
     explicit RequestPipeline(Forwarder& forwarder) : forwarder_(forwarder) {}
 
+    /// `matched_route`: see check_head.
     Result<CheckedHead> admit(const Config& config,
                               const boost::beast::http::request_header<>& header,
-                              std::optional<std::uint64_t> content_length, bool chunked) const;
+                              std::optional<std::uint64_t> content_length, bool chunked,
+                              const RouteConfig*& matched_route) const;
 
     /// Checks the body, forwards, and answers what the client gets: the upstream's success
     /// unchanged or an ErrorMessage. Never throws.

@@ -40,6 +40,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
          "HOST:PORT for /healthz, /readyz, /routes (off unless given; port 0: any free port)")
         ("drain-timeout-ms", po::value<long long>()->default_value(10'000),
          "on SIGTERM/SIGINT, how long in-flight requests may take before the gateway stops anyway")
+        ("access-log", po::value<std::string>()->default_value("off"),
+         "one JSON line per request: PATH (reopened on SIGUSR1), - (standard output) or off")
         ("check", "validate the config and its schemas, print every problem, and exit")
         ("help", "show this help")
         ("version", "show the version");
@@ -49,7 +51,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     usage << "Usage:\n"
              "  gateway --config routes.yaml [--listen 127.0.0.1:8080] [--threads N]\n"
              "          [--upstream NAME=HOST:PORT]... [--upstream-timeout-ms N]\n"
-             "          [--admin HOST:PORT] [--drain-timeout-ms N]\n"
+             "          [--admin HOST:PORT] [--drain-timeout-ms N] [--access-log PATH|-|off]\n"
              "  gateway --check --config routes.yaml\n\n"
           << options;
     parsed.usage = usage.str();
@@ -125,6 +127,12 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
         return parsed;
     }
     command_line.drain_timeout = std::chrono::milliseconds(drain_ms);
+    const std::string access_log = values["access-log"].as<std::string>();
+    if (access_log.empty()) {
+        parsed.error = "--access-log: expected a file path, - (standard output) or off";
+        return parsed;
+    }
+    if (access_log != "off") command_line.access_log = access_log;
     parsed.command_line = std::move(command_line);
     return parsed;
 }

@@ -19,6 +19,7 @@ struct CommandLine {
     ConfigOverrides overrides;
     std::optional<boost::asio::ip::tcp::endpoint> admin;  // --admin: off unless given
     std::chrono::milliseconds drain_timeout{10'000};
+    std::string access_log;  // a file path, "-" for standard output; empty: off
     bool check_only = false;
     bool show_help = false;
     bool show_version = false;

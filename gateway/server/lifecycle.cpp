@@ -5,6 +5,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "observe/access_record.hpp"
 #include "server/config_watcher.hpp"
 
 #include <functional>
@@ -29,6 +30,7 @@ void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
     // An editor's save can raise several events for one content: apply each content once.
     if (loaded.config->source_hash == before->source_hash) return;
     for (auto& worker : workers) worker->apply(loaded.config);
+    if (access_log_) access_log_->write(config_line(*loaded.config, "config_reloaded"));
     std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash
               << ", " << loaded.config->routes.size() << " routes\n";
 }
@@ -38,6 +40,14 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
     asio::io_context control;
     asio::signal_set signals(control, SIGINT, SIGTERM);
     asio::signal_set reload_signals(control, SIGHUP);
+    asio::signal_set reopen_signals(control, SIGUSR1);
+    std::function<void(const boost::system::error_code&, int)> on_reopen_signal =
+        [&](const boost::system::error_code& ec, int) {
+            if (ec) return;
+            if (access_log_) access_log_->reopen();
+            reopen_signals.async_wait(on_reopen_signal);
+        };
+    reopen_signals.async_wait(on_reopen_signal);
     ConfigWatcher watcher(control, store_.path(), [&] {
         if (!draining_) reload(workers);
     });
@@ -86,6 +96,7 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
                 deadline.cancel();
                 signals.cancel();
                 reload_signals.cancel();
+                reopen_signals.cancel();
                 watcher.cancel();
             });
         });

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config_store.hpp"
+#include "observe/access_log.hpp"
 #include "server/worker.hpp"
 
 namespace gateway {
@@ -16,11 +17,13 @@ namespace gateway {
 /// config that fails the checks is logged and not applied. The first SIGTERM or SIGINT drains
 /// (stop accepting, finish what is in flight, close idle connections, Connection: close
 /// meanwhile) until the last request is answered or `drain_timeout` passes; a second signal
-/// stops at once.
+/// stops at once. SIGUSR1 reopens the access log.
 class Lifecycle {
 public:
-    Lifecycle(std::chrono::milliseconds drain_timeout, ConfigStore& store)
-        : drain_timeout_(drain_timeout), store_(store) {}
+    /// `access_log` may be null; when given, SIGUSR1 reopens it (log rotation) and every
+    /// applied reload writes a line listing the new routes.
+    Lifecycle(std::chrono::milliseconds drain_timeout, ConfigStore& store, AccessLog* access_log)
+        : drain_timeout_(drain_timeout), store_(store), access_log_(access_log) {}
 
     /// Set from the first signal on; the admin endpoint's /readyz reads it.
     const std::atomic<bool>& draining() const noexcept { return draining_; }
@@ -36,6 +39,7 @@ private:
 
     std::chrono::milliseconds drain_timeout_;
     ConfigStore& store_;
+    AccessLog* access_log_;
     std::atomic<bool> draining_{false};
 };
 

@@ -8,12 +8,15 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <system_error>
 #include <thread>
 #include <vector>
 
 #include "config/config_loader.hpp"
 #include "config/config_store.hpp"
 #include "gateway/version.hpp"
+#include "observe/access_log.hpp"
+#include "observe/access_record.hpp"
 #include "observe/metrics_exposition.hpp"
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
@@ -30,11 +33,26 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
         command_line.threads ? command_line.threads : std::max(1u, std::thread::hardware_concurrency());
     std::atomic<std::size_t> open_connections{0};
 
+    // Declared before the workers, which write to it: it outlives them and, destroyed last,
+    // writes out every line still pending.
+    std::unique_ptr<AccessLog> access_log;
+    if (!command_line.access_log.empty()) {
+        try {
+            access_log = std::make_unique<AccessLog>(command_line.access_log);
+        } catch (const std::system_error& e) {
+            std::cerr << "gateway: cannot open the access log " << command_line.access_log << ": "
+                      << e.code().message() << "\n";
+            return 1;
+        }
+        access_log->write(config_line(*config, "config_loaded"));
+    }
+
     std::vector<std::unique_ptr<Worker>> workers;
     auto listen = command_line.listen;
     try {
         for (unsigned i = 0; i < threads; ++i) {
-            workers.push_back(std::make_unique<Worker>(config, listen, open_connections));
+            workers.push_back(std::make_unique<Worker>(config, listen, open_connections,
+                                                               access_log.get()));
             listen = workers.front()->local_endpoint();  // port 0: the others join the same port
         }
     } catch (const boost::system::system_error& e) {
@@ -42,12 +60,12 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                   << e.code().message() << "\n";
         return 1;
     }
-    Lifecycle lifecycle(command_line.drain_timeout, store);
+    Lifecycle lifecycle(command_line.drain_timeout, store, access_log.get());
     std::unique_ptr<AdminServer> admin;
     if (command_line.admin) {
         try {
             // Each worker copies its counters on its own thread; the sum is serialised here.
-            const auto render = [&workers, &open_connections, &store] {
+            const auto render = [&workers, &open_connections, &store, &access_log] {
                 WorkerMetrics summed;
                 ProcessGauges gauges;
                 for (auto& worker : workers) {
@@ -59,6 +77,7 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                 gauges.open_client_connections = open_connections.load(std::memory_order_relaxed);
                 gauges.config_loads = store.reloads();
                 gauges.config_reload_failures = store.failed_reloads();
+                if (access_log) gauges.access_log_dropped_lines = access_log->dropped_lines();
                 return render_metrics(summed, gauges);
             };
             admin = std::make_unique<AdminServer>(*command_line.admin, store, lifecycle.draining(),

@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "core/text.hpp"
+#include "observe/access_record.hpp"
 #include "pipeline/framing_checks.hpp"
 
 namespace gateway {
@@ -155,28 +156,50 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
     const Limits& limits = connection_config->limits;
 
     // Writes a response and reports whether the connection may carry another request.
+    std::uint64_t bytes_written = 0;
     const auto respond = [&](auto& response, bool keep_alive) -> asio::awaitable<bool> {
         keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
-        co_await http::async_write(stream, response, asio::redirect_error(asio::use_awaitable, ec));
+        bytes_written = co_await http::async_write(stream, response,
+                                                   asio::redirect_error(asio::use_awaitable, ec));
         co_return !ec && keep_alive;
     };
 
-    // Counts a request the gateway refused before it had a route.
-    const auto count_refusal = [&](const Error& error, unsigned status) {
+    // Every answered request ends here: its metrics, and its access-log line when there is a log.
+    const auto account = [&](AccessRecord& record, std::string_view route_label,
+                             std::string_view method_label,
+                             std::chrono::steady_clock::time_point started) {
+        record.duration = std::chrono::steady_clock::now() - started;
+        context.metrics.count_request(route_label, method_label, record.status, record.duration);
+        if (!context.access_log) return;
+        record.client = client_address;
+        context.access_line.clear();
+        append_access_line(context.access_line, record);
+        context.access_log->write(context.access_line);
+    };
+
+    // Answers a request refused before it had a route, and ends the connection.
+    const auto refuse = [&](const Error& error, AccessRecord& record,
+                            std::chrono::steady_clock::time_point started) -> asio::awaitable<void> {
+        const std::string request_id = context.request_ids.generate();
+        auto response = render_error(error, 11, request_id);
         context.metrics.count_rejection(error.errc);
-        context.metrics.count_request("none", "-", status, std::chrono::nanoseconds(0));
+        co_await respond(response, false);
+        record.request_id = request_id;
+        record.status = response.result_int();
+        record.error_code = info(error.errc).code;
+        record.bytes_out = bytes_written;
+        account(record, "none", "-", started);
     };
 
     if (slot.count() > limits.max_connections) {
-        count_refusal(Error{Errc::overloaded, ""}, 503);
-        auto response = render_error(
-            Error{Errc::overloaded, "the gateway is at its limit of " +
-                                        std::to_string(limits.max_connections) +
-                                        " connections; retry later"},
-            11, context.request_ids.generate());
-        co_await respond(response, false);
+        AccessRecord record{std::chrono::system_clock::now()};
+        // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+        const Error overloaded{Errc::overloaded, "the gateway is at its limit of " +
+                                                     std::to_string(limits.max_connections) +
+                                                     " connections; retry later"};
+        co_await refuse(overloaded, record, std::chrono::steady_clock::now());
         stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         co_return;
     }
@@ -185,12 +208,14 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         if (context.draining && buffer.size() == 0) break;
         const HeadRead head = co_await read_head(stream, buffer, limits, context);
         if (head.outcome == HeadRead::Outcome::closed) break;
+        const auto started = std::chrono::steady_clock::now();
+        AccessRecord record{std::chrono::system_clock::now()};
         if (head.outcome == HeadRead::Outcome::refused) {
-            auto response = render_error(*head.refusal, 11, context.request_ids.generate());
-            count_refusal(*head.refusal, response.result_int());
-            co_await respond(response, false);
+            record.bytes_in = buffer.size();
+            co_await refuse(*head.refusal, record, started);
             break;
         }
+        record.bytes_in = head.size;
 
         RequestParser parser;
         parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
@@ -203,37 +228,50 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         parser.put(asio::buffer(buffer.data().data(), head.size), ec);
         if (!ec && !parser.is_header_done()) ec = http::error::need_more;
         if (ec) {
-            auto response = render_error(parse_error(ec), 11, context.request_ids.generate());
-            count_refusal(parse_error(ec), response.result_int());
-            co_await respond(response, false);
+            const Error unparsable = parse_error(ec);
+            co_await refuse(unparsable, record, started);
             break;
         }
         buffer.consume(head.size);
-        const auto started = std::chrono::steady_clock::now();
 
         http::request<http::string_body>& header = parser.get();
         const unsigned version = header.version();
         bool keep_alive = header.keep_alive();
         const std::string request_id = context.request_ids.ensure(header);
+        record.request_id = request_id;
+        // Copies only when logging: the message moves on to the upstream and is rewritten.
+        std::string logged_method, logged_target;
+        if (context.access_log) {
+            logged_method = header.method_string();
+            logged_target = header.target();
+            record.method = logged_method;
+            record.target = logged_target;
+        }
         // A request keeps the config snapshot it started with, whatever happens meanwhile.
         const std::shared_ptr<const Config> config = context.config;
 
         ClientResponse response;
         const auto content_length = parser.content_length();
+        const RouteConfig* matched_route = nullptr;
         auto admitted = context.pipeline.admit(
             *config, header,
             content_length ? std::optional<std::uint64_t>(*content_length) : std::nullopt,
-            parser.chunked());
+            parser.chunked(), matched_route);
         // Metric labels: the route, or "none" and a bounded method label for what matched none.
         std::string_view route_label = "none";
         std::string_view method_label = known_method_label(header.method_string());
-        if (admitted) {
-            route_label = admitted->route->name;
-            method_label = admitted->route->method;
+        if (matched_route) {
+            route_label = matched_route->name;
+            method_label = matched_route->method;
+            record.route = route_label;
         }
+        const auto refuse_request = [&](const Error& error) {
+            context.metrics.count_rejection(error.errc);
+            response = render_error(error, version, request_id);
+            record.error_code = info(error.errc).code;
+        };
         if (!admitted) {
-            context.metrics.count_rejection(admitted.error().errc);
-            response = render_error(admitted.error(), version, request_id);
+            refuse_request(admitted.error());
             // After a framing error the byte stream cannot be trusted; after any refusal with
             // an unread body it is out of step: either way the connection ends here.
             if (!parser.is_done() || admitted.error().errc == Errc::malformed_request) {
@@ -253,21 +291,18 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                     if (ec) break;
                 }
                 stream.expires_after(limits.body_timeout);
-                co_await http::async_read(stream, buffer, parser,
-                                          asio::redirect_error(asio::use_awaitable, ec));
+                record.bytes_in += co_await http::async_read(
+                    stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
                 if (ec == http::error::body_limit) {
-                    context.metrics.count_rejection(Errc::payload_too_large);
-                    response = render_error(
-                        Error{Errc::payload_too_large,
-                              "body: over the limit of " + std::to_string(admitted->body_limit) +
-                                  " bytes"},
-                        version, request_id);
+                    refuse_request(Error{Errc::payload_too_large,
+                                         "body: over the limit of " +
+                                             std::to_string(admitted->body_limit) + " bytes"});
                     keep_alive = false;
                     have_response = true;
                 } else if (ec && is_disconnect(ec)) {
                     break;
                 } else if (ec) {
-                    response = render_error(parse_error(ec), version, request_id);
+                    refuse_request(parse_error(ec));
                     keep_alive = false;
                     have_response = true;
                 }
@@ -276,22 +311,29 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
                 ClientRequest request = parser.release();
                 ClientReply reply = co_await context.pipeline.complete(
                     *config, *admitted, request, client_address, request_id);
+                record.error_code = reply.error_code;
+                if (reply.forwarded) {
+                    record.upstream = config->upstreams[admitted->route->upstream_index].name;
+                    record.upstream_status = reply.upstream_status;
+                    record.upstream_duration = reply.upstream_duration;
+                }
                 if (reply.rest) {
-                    const unsigned status = reply.response.result_int();
-                    const bool go_on = co_await reply.rest->relay(
+                    record.status = reply.response.result_int();
+                    const auto relayed = co_await reply.rest->relay(
                         stream, std::move(reply.response), keep_alive && !context.draining,
                         limits.body_timeout);
-                    context.metrics.count_request(route_label, method_label, status,
-                                                  std::chrono::steady_clock::now() - started);
-                    if (!go_on) break;
+                    record.bytes_out = relayed.bytes_written;
+                    account(record, route_label, method_label, started);
+                    if (!relayed.keep_alive) break;
                     continue;
                 }
                 response = std::move(reply.response);
             }
         }
         const bool go_on = co_await respond(response, keep_alive);
-        context.metrics.count_request(route_label, method_label, response.result_int(),
-                                      std::chrono::steady_clock::now() - started);
+        record.status = response.result_int();
+        record.bytes_out = bytes_written;
+        account(record, route_label, method_label, started);
         if (!go_on) break;
     }
     stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);

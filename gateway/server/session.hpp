@@ -7,11 +7,13 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <unordered_set>
 
 #include <boost/beast/core/tcp_stream.hpp>
 
 #include "config/config.hpp"
+#include "observe/access_log.hpp"
 #include "observe/worker_metrics.hpp"
 #include "pipeline/request_pipeline.hpp"
 #include "upstream/header_policy.hpp"
@@ -27,6 +29,10 @@ struct SessionContext {
     /// connection, never per request).
     std::atomic<std::size_t>& open_connections;
     WorkerMetrics& metrics;
+    /// Null when the access log is off.
+    AccessLog* access_log = nullptr;
+    /// Scratch for formatting access-log lines: the worker's, reused by its sessions in turn.
+    std::string access_line{};
     /// Set when the worker drains for shutdown: answers carry Connection: close.
     bool draining = false;
     /// Connections waiting for their next request, so a drain can close them at once.

@@ -33,10 +33,11 @@ tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint)
 }  // namespace
 
 Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen,
-               std::atomic<std::size_t>& open_connections)
+               std::atomic<std::size_t>& open_connections, AccessLog* access_log)
     : forwarder_(io_.get_executor(), metrics_),
       pipeline_(forwarder_),
-      session_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_},
+      session_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_,
+                       access_log},
       acceptor_(open_acceptor(io_, listen)) {}
 
 void Worker::run() {

@@ -23,8 +23,9 @@ namespace gateway {
 /// mutable is shared between workers, so the data path takes no locks.
 class Worker {
 public:
+    /// `access_log` may be null (no log); it must outlive the worker.
     Worker(std::shared_ptr<const Config> config, const boost::asio::ip::tcp::endpoint& listen,
-           std::atomic<std::size_t>& open_connections);
+           std::atomic<std::size_t>& open_connections, AccessLog* access_log);
 
     /// The bound address (the real port when asked for port 0).
     boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }

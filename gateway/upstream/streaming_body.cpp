@@ -40,7 +40,7 @@ void StreamingBody::finish(bool reusable) {
     }
 }
 
-asio::awaitable<bool> StreamingBody::relay(beast::tcp_stream& client,
+asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(beast::tcp_stream& client,
                                            http::response<http::string_body>&& head,
                                            bool keep_alive,
                                            std::chrono::milliseconds write_timeout) {
@@ -55,11 +55,13 @@ asio::awaitable<bool> StreamingBody::relay(beast::tcp_stream& client,
     out.keep_alive(keep_alive);
     http::response_serializer<http::buffer_body> serializer{out};
     boost::system::error_code ec;
+    Relayed relayed;
 
     // Writes what out.body() points at; need_buffer only means "give me the next piece".
     const auto write = [&]() -> asio::awaitable<bool> {
         client.expires_after(write_timeout);
-        co_await http::async_write(client, serializer, asio::redirect_error(asio::use_awaitable, ec));
+        relayed.bytes_written += co_await http::async_write(
+            client, serializer, asio::redirect_error(asio::use_awaitable, ec));
         if (ec == http::error::need_buffer) ec = {};
         co_return !ec;
     };
@@ -67,7 +69,7 @@ asio::awaitable<bool> StreamingBody::relay(beast::tcp_stream& client,
     out.body().data = prefix_.data();
     out.body().size = prefix_.size();
     out.body().more = true;
-    if (!co_await write()) co_return false;
+    if (!co_await write()) co_return relayed;
 
     std::vector<char> chunk(64 * 1024);
     while (!parser_->is_done()) {
@@ -81,19 +83,20 @@ asio::awaitable<bool> StreamingBody::relay(beast::tcp_stream& client,
             // The upstream broke off: cut the client too, so the short body is seen as broken.
             boost::system::error_code ignored;
             client.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-            co_return false;
+            co_return relayed;
         }
         out.body().data = chunk.data();
         out.body().size = chunk.size() - parser_->get().body().size;
         out.body().more = true;
-        if (!co_await write()) co_return false;
+        if (!co_await write()) co_return relayed;
     }
     out.body().data = nullptr;
     out.body().size = 0;
     out.body().more = false;
     const bool written = co_await write();
     finish(upstream_keep_alive_);
-    co_return written && keep_alive;
+    relayed.keep_alive = written && keep_alive;
+    co_return relayed;
 }
 
 }  // namespace gateway

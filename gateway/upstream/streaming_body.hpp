@@ -37,9 +37,12 @@ public:
     /// Writes `head` and then the body to `client`. Framing towards the client: the upstream's
     /// Content-Length when it gave one, chunked otherwise (close-delimited for HTTP/1.0). If
     /// the upstream breaks off, the client's connection is cut before the body is complete, so
-    /// a broken answer never looks like a whole one. Answers whether the client connection
-    /// can carry another request.
-    boost::asio::awaitable<bool> relay(
+    /// a broken answer never looks like a whole one.
+    struct Relayed {
+        bool keep_alive = false;  // whether the client connection can carry another request
+        std::uint64_t bytes_written = 0;
+    };
+    boost::asio::awaitable<Relayed> relay(
         boost::beast::tcp_stream& client,
         boost::beast::http::response<boost::beast::http::string_body>&& head, bool keep_alive,
         std::chrono::milliseconds write_timeout);

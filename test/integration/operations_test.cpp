@@ -192,13 +192,15 @@ TEST_CASE("admin: /metrics counts requests by route and status class, rejections
     INFO(text);
     CHECK(sample(text, R"(gateway_requests_total{route="get-subscription-blocks",method="GET",status_class="2xx"})") == 6);
     CHECK(sample(text, R"(gateway_requests_total{route="get-subscription-blocks",method="GET",status_class="5xx"})") == 1);
-    CHECK(sample(text, R"(gateway_requests_total{route="none",method="GET",status_class="4xx"})") == 2);
+    // A refusal after matching (the 401) counts under its route; only the 404 matched none.
+    CHECK(sample(text, R"(gateway_requests_total{route="get-subscription-blocks",method="GET",status_class="4xx"})") == 1);
+    CHECK(sample(text, R"(gateway_requests_total{route="none",method="GET",status_class="4xx"})") == 1);
     CHECK(sample(text, R"(gateway_rejected_requests_total{reason="auth"})") == 1);
     CHECK(sample(text, R"(gateway_rejected_requests_total{reason="routing"})") == 1);
     // The close fault: the request and its one retry, both reset.
     CHECK(sample(text, R"(gateway_upstream_errors_total{upstream="selfCareSocket",kind="reset"})") == 2);
-    CHECK(sample(text, R"(gateway_request_duration_seconds_count{route="get-subscription-blocks",method="GET"})") == 7);
-    CHECK(sample(text, R"(gateway_request_duration_seconds_bucket{route="get-subscription-blocks",method="GET",le="+Inf"})") == 7);
+    CHECK(sample(text, R"(gateway_request_duration_seconds_count{route="get-subscription-blocks",method="GET"})") == 8);
+    CHECK(sample(text, R"(gateway_request_duration_seconds_bucket{route="get-subscription-blocks",method="GET",le="+Inf"})") == 8);
     CHECK(sample(text, "gateway_open_client_connections") >= 1);
     CHECK(sample(text, "gateway_upstream_connections") >= 1);
     CHECK(sample(text, "gateway_config_loads_total") == 1);

@@ -25,13 +25,6 @@ constexpr const char* kByUuid =
     "/v2/orgs/telco/penalties/214748364/subscriptions/uuid/123e4567-e89b-12d3-a456-556642440000";
 constexpr const char* kPenalty = "/v2/orgs/telco/penalties/214748364";
 
-std::string read_file(const std::string& path) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
-
 // routes.yaml without the route named `name` (a route entry runs from "  - name: NAME" to the
 // next blank line).
 std::string without_route(std::string yaml, const std::string& name) {
@@ -112,7 +105,7 @@ private:
 
 TEST_CASE("reload: rewriting routes.yaml many times under load drops no request") {
     TempDir dir;
-    const std::string full = read_file(project_routes_yaml());
+    const std::string full = project_routes_text();
     // A: no uuid route. B: the uuid route back, the delete route gone. Broken: not applied.
     const std::string version_a = without_route(full, "get-subscription-penalties-by-uuid");
     const std::string version_b = without_route(full, "delete-penalty");
@@ -169,7 +162,7 @@ TEST_CASE("reload: rewriting routes.yaml many times under load drops no request"
 TEST_CASE("reload: a Kubernetes-style ..data symlink swap is picked up") {
     TempDir dir;
     namespace fs = std::filesystem;
-    const std::string full = read_file(project_routes_yaml());
+    const std::string full = project_routes_text();
     const fs::path root = dir.path();
     fs::create_directories(root / "v1");
     fs::create_directories(root / "v2");

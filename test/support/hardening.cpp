@@ -51,12 +51,17 @@ void reset_mock_request_count(std::uint16_t mock_port) {
     }
 }
 
-std::string project_routes_text() {
-    std::ifstream in(project_routes_yaml(), std::ios::binary);
-    if (!in) throw std::runtime_error("cannot read " + project_routes_yaml());
+std::string read_text_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
     std::stringstream text;
     text << in.rdbuf();
     return text.str();
+}
+
+std::string project_routes_text() {
+    std::string text = read_text_file(project_routes_yaml());
+    if (text.empty()) throw std::runtime_error("cannot read " + project_routes_yaml());
+    return text;
 }
 
 std::string routes_yaml_with_limits(const std::string& lines) {

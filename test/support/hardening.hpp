@@ -28,6 +28,9 @@ void reset_mock_request_count(std::uint16_t mock_port);
 /// The project's routes.yaml as text.
 std::string project_routes_text();
 
+/// The whole file at `path`; empty when it does not exist (yet).
+std::string read_text_file(const std::string& path);
+
 /// routes.yaml with its `limits:` block replaced by `limits:` followed by `lines` (YAML
 /// lines indented by two spaces, each ending in a newline). Keys not given keep their
 /// defaults. Throws when routes.yaml has no limits block.
