@@ -14,6 +14,7 @@
 #include <limits>
 
 #include "core/text.hpp"
+#include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/framing_checks.hpp"
 
@@ -161,8 +162,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
-        bytes_written = co_await http::async_write(stream, response,
-                                                   asio::redirect_error(asio::use_awaitable, ec));
+        bytes_written = co_await write_message(stream, response, ec);
         co_return !ec && keep_alive;
     };
 

@@ -8,6 +8,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/write.hpp>
 
+#include "io/write_message.hpp"
+
 namespace gateway {
 
 namespace asio = boost::asio;
@@ -93,8 +95,7 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
     Exchange result;
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
-    co_await http::async_write(connection.stream, request,
-                               asio::redirect_error(asio::use_awaitable, ec));
+    co_await write_message(connection.stream, request, ec);
     if (ec) {
         result.nothing_received = true;
         if (ec == beast::error::timeout) {

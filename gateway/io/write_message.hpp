@@ -1,0 +1,37 @@
+#pragma once
+
+#include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/buffer.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <array>
+#include <string>
+
+#include "pipeline/head_writer.hpp"
+
+namespace gateway {
+
+/// Writes a whole message whose body is in memory and already framed (Content-Length set, or
+/// no body): its head (append_head) and body in one gathered write, usually one sendmsg.
+/// Answers the bytes written; `ec` tells how it ended, deadlines are the stream's.
+template <typename Stream, bool isRequest>
+boost::asio::awaitable<std::size_t> write_message(
+    Stream& stream,
+    const boost::beast::http::message<isRequest, boost::beast::http::string_body>& message,
+    boost::system::error_code& ec) {
+    std::string head;
+    head.reserve(512);
+    append_head(head, message.base());
+    const std::array<boost::asio::const_buffer, 2> parts{boost::asio::buffer(head),
+                                                         boost::asio::buffer(message.body())};
+    co_return co_await boost::asio::async_write(
+        stream, parts, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+}
+
+}  // namespace gateway
