@@ -3,7 +3,6 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -55,7 +54,7 @@ std::string_view view_of(const beast::flat_buffer& buffer) {
 /// Lists a connection among the idle ones while it waits for a request's first byte.
 class IdleRegistration {
 public:
-    IdleRegistration(SessionContext& context, beast::tcp_stream* stream)
+    IdleRegistration(SessionContext& context, TimedStream* stream)
         : context_(context), stream_(stream) {
         if (stream_) context_.idle_streams.insert(stream_);
     }
@@ -69,7 +68,7 @@ public:
 
 private:
     SessionContext& context_;
-    beast::tcp_stream* stream_;
+    TimedStream* stream_;
 };
 
 /// How reading a request head ended.
@@ -82,7 +81,7 @@ struct HeadRead {
 /// Reads until the buffer holds a whole request head, checking the raw bytes as they come.
 /// Deadlines: idle_timeout until the first byte, header_timeout from the first byte to the
 /// blank line, so a slow-dripping client is cut however it paces its bytes.
-asio::awaitable<HeadRead> read_head(beast::tcp_stream& stream, beast::flat_buffer& buffer,
+asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
                                     const Limits& limits, SessionContext& context) {
     HeadRead result;
     bool started = buffer.size() > 0;
@@ -150,11 +149,12 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
     const auto remote = socket.remote_endpoint(ec);
     const std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    beast::tcp_stream stream(std::move(socket));
-    beast::flat_buffer buffer;
     // The connection keeps the limits it was accepted under.
     const std::shared_ptr<const Config> connection_config = context.config;
     const Limits& limits = connection_config->limits;
+    TimedStream stream(std::move(socket), std::min({limits.idle_timeout, limits.header_timeout,
+                                                    limits.body_timeout}));
+    beast::flat_buffer buffer;
 
     // Writes a response and reports whether the connection may carry another request.
     std::uint64_t bytes_written = 0;

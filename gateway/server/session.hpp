@@ -10,7 +10,7 @@
 #include <string>
 #include <unordered_set>
 
-#include <boost/beast/core/tcp_stream.hpp>
+#include "io/timed_stream.hpp"
 
 #include "config/config.hpp"
 #include "observe/access_log.hpp"
@@ -36,7 +36,7 @@ struct SessionContext {
     /// Set when the worker drains for shutdown: answers carry Connection: close.
     bool draining = false;
     /// Connections waiting for their next request, so a drain can close them at once.
-    std::unordered_set<boost::beast::tcp_stream*> idle_streams{};
+    std::unordered_set<TimedStream*> idle_streams{};
 };
 
 /// One client connection: read a request head within its limits, admit it, read its body,

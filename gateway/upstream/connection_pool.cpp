@@ -2,6 +2,7 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/error.hpp>
 
 #include <sys/socket.h>
 
@@ -16,11 +17,13 @@ using Clock = std::chrono::steady_clock;
 ConnectionPool::ConnectionPool(asio::any_io_executor executor, std::string name,
                                asio::ip::tcp::endpoint endpoint,
                                std::chrono::milliseconds connect_timeout,
+                               std::chrono::milliseconds shortest_timeout,
                                std::size_t max_connections)
     : executor_(std::move(executor)),
       name_(std::move(name)),
       endpoint_(endpoint),
       connect_timeout_(connect_timeout),
+      shortest_timeout_(std::min(connect_timeout, shortest_timeout)),
       max_connections_(max_connections) {}
 
 namespace {
@@ -71,12 +74,13 @@ asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fres
 
 asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::connect(Clock::time_point deadline) {
     ++open_;
-    auto connection = std::make_unique<UpstreamConnection>(executor_);
+    auto connection = std::make_unique<UpstreamConnection>(executor_, shortest_timeout_);
     const auto connect_deadline = std::min(deadline, Clock::now() + connect_timeout_);
     connection->stream.expires_at(connect_deadline);
     boost::system::error_code ec;
-    co_await connection->stream.async_connect(endpoint_,
-                                              asio::redirect_error(asio::use_awaitable, ec));
+    co_await connection->stream.socket().async_connect(
+        endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+    ec = connection->stream.result(ec);
     if (ec) {
         --open_;
         wake_one_waiter();

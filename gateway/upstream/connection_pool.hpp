@@ -6,7 +6,6 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 
 #include <chrono>
 #include <deque>
@@ -15,14 +14,17 @@
 #include <vector>
 
 #include "core/result.hpp"
+#include "io/timed_stream.hpp"
 
 namespace gateway {
 
 /// One upstream connection with the read buffer that belongs to it (bytes read past a response
 /// must stay with the connection they came from).
 struct UpstreamConnection {
-    explicit UpstreamConnection(boost::asio::any_io_executor executor) : stream(std::move(executor)) {}
-    boost::beast::tcp_stream stream;
+    UpstreamConnection(const boost::asio::any_io_executor& executor,
+                       std::chrono::steady_clock::duration granularity)
+        : stream(executor, granularity) {}
+    TimedStream stream;
     boost::beast::flat_buffer buffer;
 };
 
@@ -37,9 +39,12 @@ public:
         bool reused = false;  // came from the idle list: the upstream may have closed it since
     };
 
+    /// `shortest_timeout`: the shortest deadline the connections' users will set (their
+    /// TimedStream granularity).
     ConnectionPool(boost::asio::any_io_executor executor, std::string name,
                    boost::asio::ip::tcp::endpoint endpoint,
-                   std::chrono::milliseconds connect_timeout, std::size_t max_connections);
+                   std::chrono::milliseconds connect_timeout,
+                   std::chrono::milliseconds shortest_timeout, std::size_t max_connections);
 
     /// An idle connection, or a new one. `fresh` skips the idle list (a retry after a reused
     /// connection failed). `verify_idle` first checks that an idle connection was not closed
@@ -61,6 +66,7 @@ private:
     std::string name_;  // "upstream (host:port)", for error details
     boost::asio::ip::tcp::endpoint endpoint_;
     std::chrono::milliseconds connect_timeout_;
+    std::chrono::milliseconds shortest_timeout_;
     std::size_t max_connections_;
     std::size_t open_ = 0;
     std::vector<std::unique_ptr<UpstreamConnection>> idle_;

@@ -58,6 +58,7 @@ asio::awaitable<boost::system::error_code> read_body_up_to(UpstreamConnection& c
         parser.get().body().size = room;
         co_await http::async_read(connection.stream, connection.buffer, parser,
                                   asio::redirect_error(asio::use_awaitable, ec));
+        ec = connection.stream.result(ec);
         body.resize(before + room - parser.get().body().size);
         if (ec == http::error::need_buffer) ec = {};
         if (ec) break;
@@ -96,6 +97,7 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
     co_await write_message(connection.stream, request, ec);
+    ec = connection.stream.result(ec);
     if (ec) {
         result.nothing_received = true;
         if (ec == beast::error::timeout) {
@@ -120,6 +122,7 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
         if (request.method() == http::verb::head) parser->skip(true);
         received += co_await http::async_read_header(connection.stream, connection.buffer, *parser,
                                                      asio::redirect_error(asio::use_awaitable, ec));
+        ec = connection.stream.result(ec);
         // Beast 1.74 checks Content-Length against body_limit only when the body does not
         // arrive in the same read as the head, i.e. almost never: check it here.
         if (!ec && parser->content_length() &&
@@ -170,7 +173,7 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
         const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
         pool = std::make_shared<ConnectionPool>(
             executor_, upstream.name + " (" + endpoint.to_string() + ")", address,
-            upstream.connect_timeout, upstream.pool_size);
+            upstream.connect_timeout, upstream.request_timeout, upstream.pool_size);
     }
     return pool;
 }

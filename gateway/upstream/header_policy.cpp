@@ -1,6 +1,9 @@
 #include "upstream/header_policy.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "core/text.hpp"
@@ -9,37 +12,55 @@ namespace gateway {
 
 namespace http = boost::beast::http;
 
+namespace {
+
+bool is_hop_by_hop(const http::fields::value_type& field) {
+    switch (field.name()) {
+        case http::field::keep_alive:
+        case http::field::te:
+        case http::field::trailer:
+        case http::field::transfer_encoding:
+        case http::field::upgrade:
+        case http::field::proxy_authenticate:
+        case http::field::proxy_authorization:
+        case http::field::proxy_connection:
+            return true;
+        default:
+            break;
+    }
+    // Any other Proxy-* header (Proxy-Status, vendor ones) is addressed to this hop as well.
+    const std::string_view name = field.name_string();
+    return name.size() > 6 && iequals(name.substr(0, 6), "proxy-");
+}
+
+}  // namespace
+
 void strip_hop_by_hop(http::fields& fields) {
-    // Headers named by Connection are hop-by-hop too, whatever they are called.
-    std::vector<std::string> named;
-    for (auto it = fields.find(http::field::connection); it != fields.end() &&
-                                                         it->name() == http::field::connection;
-         ++it) {
+    // Headers named by Connection are hop-by-hop too, whatever they are called. The names are
+    // views into the Connection fields, so those go last, after every other erase.
+    boost::container::small_vector<std::string_view, 8> named;
+    bool any_connection = false;
+    for (auto it = fields.find(http::field::connection);
+         it != fields.end() && it->name() == http::field::connection; ++it) {
+        any_connection = true;
         std::string_view tokens = it->value();
         while (!tokens.empty()) {
             const std::size_t comma = tokens.find(',');
             const auto token = trim(tokens.substr(0, comma));
-            if (!token.empty()) named.emplace_back(token);
+            if (!token.empty()) named.push_back(token);
             if (comma == std::string_view::npos) break;
             tokens.remove_prefix(comma + 1);
         }
     }
-    for (const auto& name : named) fields.erase(name);
-    for (const auto field : {http::field::connection, http::field::keep_alive, http::field::te,
-                             http::field::trailer, http::field::transfer_encoding,
-                             http::field::upgrade, http::field::proxy_authenticate,
-                             http::field::proxy_authorization, http::field::proxy_connection}) {
-        fields.erase(field);
-    }
-    // Any other Proxy-* header (Proxy-Status, vendor ones) is addressed to this hop as well.
+    // One pass over the fields rather than one lookup per hop-by-hop name.
     for (auto it = fields.begin(); it != fields.end();) {
-        const std::string_view name = it->name_string();
-        if (name.size() > 6 && iequals(name.substr(0, 6), "proxy-")) {
-            it = fields.erase(it);
-        } else {
-            ++it;
+        bool drop = it->name() != http::field::connection && is_hop_by_hop(*it);
+        for (std::size_t i = 0; !drop && i < named.size(); ++i) {
+            drop = it->name() != http::field::connection && iequals(it->name_string(), named[i]);
         }
+        it = drop ? fields.erase(it) : std::next(it);
     }
+    if (any_connection) fields.erase(http::field::connection);
 }
 
 void append_forwarded_for(http::fields& fields, std::string_view client_address) {

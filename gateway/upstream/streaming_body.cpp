@@ -40,7 +40,7 @@ void StreamingBody::finish(bool reusable) {
     }
 }
 
-asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(beast::tcp_stream& client,
+asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
                                            http::response<http::string_body>&& head,
                                            bool keep_alive,
                                            std::chrono::milliseconds write_timeout) {

@@ -3,7 +3,6 @@
 #include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/parser.hpp>
@@ -43,7 +42,7 @@ public:
         std::uint64_t bytes_written = 0;
     };
     boost::asio::awaitable<Relayed> relay(
-        boost::beast::tcp_stream& client,
+        TimedStream& client,
         boost::beast::http::response<boost::beast::http::string_body>&& head, bool keep_alive,
         std::chrono::milliseconds write_timeout);
 
