@@ -25,12 +25,17 @@ std::string hint_for(std::string_view value) {
 Status check_path_params(const RouteConfig& route, const PathValues& raw_values) {
     for (std::size_t i = 0; i < route.path_params.size(); ++i) {
         const NamedParam& param = route.path_params[i];
-        const std::string where = "path " + param.name + ": ";
-        // canonicalize_path already refused what cannot be decoded or could mean two things.
-        const auto decoded = percent_decode(raw_values[i], false);
-        if (!decoded) return Error{Errc::internal_error, where + "not canonical"};
-        if (auto problem = param.type.check(*decoded)) {
-            return Error{Errc::invalid_path_param, where + *problem};
+        const std::string_view raw = raw_values[i];
+        // canonicalize_path already refused what cannot be decoded or could mean two things;
+        // most values have nothing to decode.
+        std::optional<std::string> decoded;
+        if (raw.find('%') != std::string_view::npos) {
+            auto result = percent_decode(raw, false);
+            if (!result) return Error{Errc::internal_error, "path " + param.name + ": not canonical"};
+            decoded = std::move(*result);
+        }
+        if (auto problem = param.type.check(decoded ? std::string_view(*decoded) : raw)) {
+            return Error{Errc::invalid_path_param, "path " + param.name + ": " + *problem};
         }
     }
     return Ok{};
