@@ -86,8 +86,24 @@ asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buf
     HeadRead result;
     bool started = buffer.size() > 0;
     stream.expires_after(started ? limits.header_timeout : limits.idle_timeout);
-    // Idle until the first byte: a drain may close the connection meanwhile.
-    IdleRegistration idle(context, started ? nullptr : &stream);
+    if (!started) {
+        // Idle until the first byte, holding no buffer: an idle keep-alive connection costs
+        // its socket and this frame, not a 4 KiB read buffer. A drain may close it meanwhile.
+        IdleRegistration idle(context, &stream);
+        buffer.shrink_to_fit();
+        boost::system::error_code ec;
+        co_await stream.socket().async_wait(asio::ip::tcp::socket::wait_read,
+                                            asio::redirect_error(asio::use_awaitable, ec));
+        if (ec) co_return result;
+        idle.end();
+        // Readable: the first bytes are there to take without waiting (the socket is
+        // non-blocking; would_block only if they vanished, then the loop below waits).
+        const std::size_t n = stream.socket().read_some(buffer.prepare(4096), ec);
+        if (ec && ec != asio::error::would_block) co_return result;
+        buffer.commit(n);
+        started = true;
+        stream.expires_after(limits.header_timeout);
+    }
     while (true) {
         const std::string_view bytes = view_of(buffer);
         if (auto problem = inspect_raw_head(bytes)) {
@@ -108,11 +124,6 @@ asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buf
             buffer.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
         if (ec) co_return result;  // closed, reset, or a deadline passed: nothing to answer
         buffer.commit(n);
-        if (!started) {
-            started = true;
-            idle.end();
-            stream.expires_after(limits.header_timeout);
-        }
     }
     result.outcome = HeadRead::Outcome::refused;
     result.refusal = Error{Errc::header_too_large, "the request head is over " +
@@ -149,6 +160,7 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
     const auto remote = socket.remote_endpoint(ec);
     const std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
     socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // read_head's first read must never block the worker
     // The connection keeps the limits it was accepted under.
     const std::shared_ptr<const Config> connection_config = context.config;
     const Limits& limits = connection_config->limits;
