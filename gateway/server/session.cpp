@@ -152,36 +152,33 @@ private:
     std::size_t count_;
 };
 
-}  // namespace
+/// What a client connection keeps between requests: its socket, its read buffer (empty while
+/// idle), the config it was accepted under and the peer's address. Everything a request needs
+/// beyond that lives in serve_request's frame, which exists only while a request is served, so
+/// an idle keep-alive connection costs this and read_head's small frame.
+struct Connection {
+    Connection(SessionContext& context_, asio::ip::tcp::socket socket,
+               std::shared_ptr<const Config> config_, std::string client_address_)
+        : context(context_),
+          config(std::move(config_)),
+          limits(config->limits),
+          stream(std::move(socket),
+                 std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})),
+          client_address(std::move(client_address_)) {}
 
-asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& context) {
-    const ConnectionSlot slot(context.open_connections);
-    boost::system::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
-    const std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    socket.non_blocking(true, ec);  // read_head's first read must never block the worker
-    // The connection keeps the limits it was accepted under.
-    const std::shared_ptr<const Config> connection_config = context.config;
-    const Limits& limits = connection_config->limits;
-    TimedStream stream(std::move(socket), std::min({limits.idle_timeout, limits.header_timeout,
-                                                    limits.body_timeout}));
-    beast::flat_buffer buffer;
-
-    // Writes a response and reports whether the connection may carry another request.
-    std::uint64_t bytes_written = 0;
-    const auto respond = [&](auto& response, bool keep_alive) -> asio::awaitable<bool> {
+    /// Writes a response and answers whether the connection may carry another request.
+    asio::awaitable<bool> respond(ClientResponse& response, bool keep_alive) {
         keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
+        boost::system::error_code ec;
         bytes_written = co_await write_message(stream, response, ec);
         co_return !ec && keep_alive;
-    };
+    }
 
-    // Every answered request ends here: its metrics, and its access-log line when there is a log.
-    const auto account = [&](AccessRecord& record, std::string_view route_label,
-                             std::string_view method_label,
-                             std::chrono::steady_clock::time_point started) {
+    /// Every answered request ends here: its metrics, and its access-log line when there is a log.
+    void account(AccessRecord& record, std::string_view route_label, std::string_view method_label,
+                 std::chrono::steady_clock::time_point started) {
         record.duration = std::chrono::steady_clock::now() - started;
         context.metrics.count_request(route_label, method_label, record.status, record.duration);
         if (!context.access_log) return;
@@ -189,11 +186,11 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         context.access_line.clear();
         append_access_line(context.access_line, record);
         context.access_log->write(context.access_line);
-    };
+    }
 
-    // Answers a request refused before it had a route, and ends the connection.
-    const auto refuse = [&](const Error& error, AccessRecord& record,
-                            std::chrono::steady_clock::time_point started) -> asio::awaitable<void> {
+    /// Answers a request refused before it had a route; the connection ends after it.
+    asio::awaitable<void> refuse(const Error& error, AccessRecord& record,
+                                 std::chrono::steady_clock::time_point started) {
         const std::string request_id = context.request_ids.generate();
         auto response = render_error(error, 11, request_id);
         context.metrics.count_rejection(error.errc);
@@ -203,152 +200,188 @@ asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& 
         record.error_code = info(error.errc).code;
         record.bytes_out = bytes_written;
         account(record, "none", "-", started);
-    };
+    }
 
-    if (slot.count() > limits.max_connections) {
+    SessionContext& context;
+    const std::shared_ptr<const Config> config;
+    const Limits& limits;
+    TimedStream stream;
+    beast::flat_buffer buffer;
+    const std::string client_address;
+    std::uint64_t bytes_written = 0;  // by the last respond()
+};
+
+/// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
+/// byte of its answer. Answers whether the connection can carry another request.
+asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_size,
+                                    AccessRecord& record,
+                                    std::chrono::steady_clock::time_point started) {
+    SessionContext& context = connection.context;
+    const Limits& limits = connection.limits;
+    TimedStream& stream = connection.stream;
+    beast::flat_buffer& buffer = connection.buffer;
+    boost::system::error_code ec;
+    record.bytes_in = head_size;
+
+    RequestParser parser;
+    parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
+    // The route decides the body limit once the head is checked; until then Beast must
+    // not refuse a large Content-Length itself (our 413 names the limit and the route).
+    // Not boost::none: Beast 1.74 compares Content-Length against the optional itself,
+    // and every number is greater than an empty optional.
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+    parser.eager(false);
+    parser.put(asio::buffer(buffer.data().data(), head_size), ec);
+    if (!ec && !parser.is_header_done()) ec = http::error::need_more;
+    if (ec) {
+        const Error unparsable = parse_error(ec);
+        co_await connection.refuse(unparsable, record, started);
+        co_return false;
+    }
+    buffer.consume(head_size);
+
+    http::request<http::string_body>& header = parser.get();
+    const unsigned version = header.version();
+    bool keep_alive = header.keep_alive();
+    const std::string request_id = context.request_ids.ensure(header);
+    record.request_id = request_id;
+    // Copies only when logging: the message moves on to the upstream and is rewritten.
+    std::string logged_method, logged_target;
+    if (context.access_log) {
+        logged_method = header.method_string();
+        logged_target = header.target();
+        record.method = logged_method;
+        record.target = logged_target;
+    }
+    // A request keeps the config snapshot it started with, whatever happens meanwhile.
+    const std::shared_ptr<const Config> config = context.config;
+
+    ClientResponse response;
+    const auto content_length = parser.content_length();
+    const RouteConfig* matched_route = nullptr;
+    auto admitted = context.pipeline.admit(
+        *config, header,
+        content_length ? std::optional<std::uint64_t>(*content_length) : std::nullopt,
+        parser.chunked(), matched_route);
+    // Metric labels: the route, or "none" and a bounded method label for what matched none.
+    std::string_view route_label = "none";
+    std::string_view method_label = known_method_label(header.method_string());
+    if (matched_route) {
+        route_label = matched_route->name;
+        method_label = matched_route->method;
+        record.route = route_label;
+    }
+    const auto refuse_request = [&](const Error& error) {
+        context.metrics.count_rejection(error.errc);
+        response = render_error(error, version, request_id);
+        record.error_code = info(error.errc).code;
+    };
+    if (!admitted) {
+        refuse_request(admitted.error());
+        // After a framing error the byte stream cannot be trusted; after any refusal with
+        // an unread body it is out of step: either way the connection ends here.
+        if (!parser.is_done() || admitted.error().errc == Errc::malformed_request) {
+            keep_alive = false;
+        }
+    } else {
+        bool have_response = false;
+        if (!parser.is_done()) {
+            parser.body_limit(admitted->body_limit);
+            parser.eager(true);
+            if (expects_continue(parser.get())) {
+                // Interim: no Connection header of its own, even while draining.
+                http::response<http::empty_body> go_on{http::status::continue_, version};
+                stream.expires_after(limits.body_timeout);
+                co_await http::async_write(stream, go_on,
+                                           asio::redirect_error(asio::use_awaitable, ec));
+                if (ec) co_return false;
+            }
+            stream.expires_after(limits.body_timeout);
+            record.bytes_in += co_await http::async_read(
+                stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+            ec = stream.result(ec);
+            if (ec == http::error::body_limit) {
+                refuse_request(Error{Errc::payload_too_large,
+                                     "body: over the limit of " +
+                                         std::to_string(admitted->body_limit) + " bytes"});
+                keep_alive = false;
+                have_response = true;
+            } else if (ec && is_disconnect(ec)) {
+                co_return false;
+            } else if (ec) {
+                refuse_request(parse_error(ec));
+                keep_alive = false;
+                have_response = true;
+            }
+        }
+        if (!have_response) {
+            ClientRequest request = parser.release();
+            ClientReply reply = co_await context.pipeline.complete(
+                *config, *admitted, request, connection.client_address, request_id);
+            record.error_code = reply.error_code;
+            if (reply.forwarded) {
+                record.upstream = config->upstreams[admitted->route->upstream_index].name;
+                record.upstream_status = reply.upstream_status;
+                record.upstream_duration = reply.upstream_duration;
+            }
+            if (reply.rest) {
+                record.status = reply.response.result_int();
+                const auto relayed = co_await reply.rest->relay(
+                    stream, std::move(reply.response), keep_alive && !context.draining,
+                    limits.body_timeout);
+                record.bytes_out = relayed.bytes_written;
+                connection.account(record, route_label, method_label, started);
+                co_return relayed.keep_alive;
+            }
+            response = std::move(reply.response);
+        }
+    }
+    const bool go_on = co_await connection.respond(response, keep_alive);
+    record.status = response.result_int();
+    record.bytes_out = connection.bytes_written;
+    connection.account(record, route_label, method_label, started);
+    co_return go_on;
+}
+
+}  // namespace
+
+asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& context) {
+    const ConnectionSlot slot(context.open_connections);
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
+    socket.set_option(asio::ip::tcp::no_delay(true), ec);
+    socket.non_blocking(true, ec);  // read_head's first read must never block the worker
+    // The connection keeps the limits it was accepted under.
+    Connection connection(context, std::move(socket), context.config, std::move(client_address));
+
+    if (slot.count() > connection.limits.max_connections) {
         AccessRecord record{std::chrono::system_clock::now()};
         // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
-        const Error overloaded{Errc::overloaded, "the gateway is at its limit of " +
-                                                     std::to_string(limits.max_connections) +
-                                                     " connections; retry later"};
-        co_await refuse(overloaded, record, std::chrono::steady_clock::now());
-        stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+        const Error overloaded{Errc::overloaded,
+                               "the gateway is at its limit of " +
+                                   std::to_string(connection.limits.max_connections) +
+                                   " connections; retry later"};
+        co_await connection.refuse(overloaded, record, std::chrono::steady_clock::now());
+        connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
         co_return;
     }
 
     while (true) {
-        if (context.draining && buffer.size() == 0) break;
-        const HeadRead head = co_await read_head(stream, buffer, limits, context);
+        if (context.draining && connection.buffer.size() == 0) break;
+        const HeadRead head =
+            co_await read_head(connection.stream, connection.buffer, connection.limits, context);
         if (head.outcome == HeadRead::Outcome::closed) break;
         const auto started = std::chrono::steady_clock::now();
         AccessRecord record{std::chrono::system_clock::now()};
         if (head.outcome == HeadRead::Outcome::refused) {
-            record.bytes_in = buffer.size();
-            co_await refuse(*head.refusal, record, started);
+            record.bytes_in = connection.buffer.size();
+            co_await connection.refuse(*head.refusal, record, started);
             break;
         }
-        record.bytes_in = head.size;
-
-        RequestParser parser;
-        parser.header_limit(static_cast<std::uint32_t>(limits.max_header_bytes));
-        // The route decides the body limit once the head is checked; until then Beast must
-        // not refuse a large Content-Length itself (our 413 names the limit and the route).
-        // Not boost::none: Beast 1.74 compares Content-Length against the optional itself,
-        // and every number is greater than an empty optional.
-        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-        parser.eager(false);
-        parser.put(asio::buffer(buffer.data().data(), head.size), ec);
-        if (!ec && !parser.is_header_done()) ec = http::error::need_more;
-        if (ec) {
-            const Error unparsable = parse_error(ec);
-            co_await refuse(unparsable, record, started);
-            break;
-        }
-        buffer.consume(head.size);
-
-        http::request<http::string_body>& header = parser.get();
-        const unsigned version = header.version();
-        bool keep_alive = header.keep_alive();
-        const std::string request_id = context.request_ids.ensure(header);
-        record.request_id = request_id;
-        // Copies only when logging: the message moves on to the upstream and is rewritten.
-        std::string logged_method, logged_target;
-        if (context.access_log) {
-            logged_method = header.method_string();
-            logged_target = header.target();
-            record.method = logged_method;
-            record.target = logged_target;
-        }
-        // A request keeps the config snapshot it started with, whatever happens meanwhile.
-        const std::shared_ptr<const Config> config = context.config;
-
-        ClientResponse response;
-        const auto content_length = parser.content_length();
-        const RouteConfig* matched_route = nullptr;
-        auto admitted = context.pipeline.admit(
-            *config, header,
-            content_length ? std::optional<std::uint64_t>(*content_length) : std::nullopt,
-            parser.chunked(), matched_route);
-        // Metric labels: the route, or "none" and a bounded method label for what matched none.
-        std::string_view route_label = "none";
-        std::string_view method_label = known_method_label(header.method_string());
-        if (matched_route) {
-            route_label = matched_route->name;
-            method_label = matched_route->method;
-            record.route = route_label;
-        }
-        const auto refuse_request = [&](const Error& error) {
-            context.metrics.count_rejection(error.errc);
-            response = render_error(error, version, request_id);
-            record.error_code = info(error.errc).code;
-        };
-        if (!admitted) {
-            refuse_request(admitted.error());
-            // After a framing error the byte stream cannot be trusted; after any refusal with
-            // an unread body it is out of step: either way the connection ends here.
-            if (!parser.is_done() || admitted.error().errc == Errc::malformed_request) {
-                keep_alive = false;
-            }
-        } else {
-            bool have_response = false;
-            if (!parser.is_done()) {
-                parser.body_limit(admitted->body_limit);
-                parser.eager(true);
-                if (expects_continue(parser.get())) {
-                    // Interim: no Connection header of its own, even while draining.
-                    http::response<http::empty_body> go_on{http::status::continue_, version};
-                    stream.expires_after(limits.body_timeout);
-                    co_await http::async_write(stream, go_on,
-                                               asio::redirect_error(asio::use_awaitable, ec));
-                    if (ec) break;
-                }
-                stream.expires_after(limits.body_timeout);
-                record.bytes_in += co_await http::async_read(
-                    stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
-                if (ec == http::error::body_limit) {
-                    refuse_request(Error{Errc::payload_too_large,
-                                         "body: over the limit of " +
-                                             std::to_string(admitted->body_limit) + " bytes"});
-                    keep_alive = false;
-                    have_response = true;
-                } else if (ec && is_disconnect(ec)) {
-                    break;
-                } else if (ec) {
-                    refuse_request(parse_error(ec));
-                    keep_alive = false;
-                    have_response = true;
-                }
-            }
-            if (!have_response) {
-                ClientRequest request = parser.release();
-                ClientReply reply = co_await context.pipeline.complete(
-                    *config, *admitted, request, client_address, request_id);
-                record.error_code = reply.error_code;
-                if (reply.forwarded) {
-                    record.upstream = config->upstreams[admitted->route->upstream_index].name;
-                    record.upstream_status = reply.upstream_status;
-                    record.upstream_duration = reply.upstream_duration;
-                }
-                if (reply.rest) {
-                    record.status = reply.response.result_int();
-                    const auto relayed = co_await reply.rest->relay(
-                        stream, std::move(reply.response), keep_alive && !context.draining,
-                        limits.body_timeout);
-                    record.bytes_out = relayed.bytes_written;
-                    account(record, route_label, method_label, started);
-                    if (!relayed.keep_alive) break;
-                    continue;
-                }
-                response = std::move(reply.response);
-            }
-        }
-        const bool go_on = co_await respond(response, keep_alive);
-        record.status = response.result_int();
-        record.bytes_out = bytes_written;
-        account(record, route_label, method_label, started);
-        if (!go_on) break;
+        if (!co_await serve_request(connection, head.size, record, started)) break;
     }
-    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
 }
 
 }  // namespace gateway
