@@ -78,32 +78,13 @@ struct HeadRead {
     std::optional<Error> refusal;
 };
 
-/// Reads until the buffer holds a whole request head, checking the raw bytes as they come.
-/// Deadlines: idle_timeout until the first byte, header_timeout from the first byte to the
-/// blank line, so a slow-dripping client is cut however it paces its bytes.
+/// Reads until the buffer holds a whole request head, checking the raw bytes as they come,
+/// within header_timeout from the first byte to the blank line, so a slow-dripping client is
+/// cut however it paces its bytes.
 asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
-                                    const Limits& limits, SessionContext& context) {
+                                    const Limits& limits) {
     HeadRead result;
-    bool started = buffer.size() > 0;
-    stream.expires_after(started ? limits.header_timeout : limits.idle_timeout);
-    if (!started) {
-        // Idle until the first byte, holding no buffer: an idle keep-alive connection costs
-        // its socket and this frame, not a 4 KiB read buffer. A drain may close it meanwhile.
-        IdleRegistration idle(context, &stream);
-        buffer.shrink_to_fit();
-        boost::system::error_code ec;
-        co_await stream.socket().async_wait(asio::ip::tcp::socket::wait_read,
-                                            asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return result;
-        idle.end();
-        // Readable: the first bytes are there to take without waiting (the socket is
-        // non-blocking; would_block only if they vanished, then the loop below waits).
-        const std::size_t n = stream.socket().read_some(buffer.prepare(4096), ec);
-        if (ec && ec != asio::error::would_block) co_return result;
-        buffer.commit(n);
-        started = true;
-        stream.expires_after(limits.header_timeout);
-    }
+    stream.expires_after(limits.header_timeout);
     while (true) {
         const std::string_view bytes = view_of(buffer);
         if (auto problem = inspect_raw_head(bytes)) {
@@ -152,19 +133,30 @@ private:
     std::size_t count_;
 };
 
+std::string peer_address(const asio::ip::tcp::socket& socket) {
+    boost::system::error_code ec;
+    const auto remote = socket.remote_endpoint(ec);
+    return ec ? std::string("unknown") : remote.address().to_string();
+}
+
 /// What a client connection keeps between requests: its socket, its read buffer (empty while
 /// idle), the config it was accepted under and the peer's address. Everything a request needs
 /// beyond that lives in serve_request's frame, which exists only while a request is served, so
 /// an idle keep-alive connection costs this and read_head's small frame.
 struct Connection {
-    Connection(SessionContext& context_, asio::ip::tcp::socket socket,
-               std::shared_ptr<const Config> config_, std::string client_address_)
+    /// The connection keeps the limits it was accepted under.
+    Connection(SessionContext& context_, asio::ip::tcp::socket socket)
         : context(context_),
-          config(std::move(config_)),
+          config(context.config),
           limits(config->limits),
+          client_address(peer_address(socket)),
           stream(std::move(socket),
-                 std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})),
-          client_address(std::move(client_address_)) {}
+                 std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})) {
+        boost::system::error_code ignored;
+        stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+        // wait_for_request's first read must never block the worker.
+        stream.socket().non_blocking(true, ignored);
+    }
 
     /// Writes a response and answers whether the connection may carry another request.
     asio::awaitable<bool> respond(ClientResponse& response, bool keep_alive) {
@@ -205,11 +197,37 @@ struct Connection {
     SessionContext& context;
     const std::shared_ptr<const Config> config;
     const Limits& limits;
+    const std::string client_address;
     TimedStream stream;
     beast::flat_buffer buffer;
-    const std::string client_address;
     std::uint64_t bytes_written = 0;  // by the last respond()
 };
+
+/// The first read of a request: most heads fit, and a block this small is recycled by
+/// malloc's per-thread cache instead of leaving holes between idle connections' memory.
+constexpr std::size_t kFirstRead = 1024;
+
+/// Waits for the next request's first bytes, within idle_timeout, holding no read buffer
+/// meanwhile: an idle keep-alive connection costs its socket and the small frames of
+/// run_session and this, not a 4 KiB buffer. A drain may close it meanwhile. False when the
+/// connection ended.
+asio::awaitable<bool> wait_for_request(Connection& connection) {
+    if (connection.buffer.size() > 0) co_return true;  // pipelined: already here
+    TimedStream& stream = connection.stream;
+    stream.expires_after(connection.limits.idle_timeout);
+    IdleRegistration idle(connection.context, &stream);
+    connection.buffer.shrink_to_fit();
+    boost::system::error_code ec;
+    co_await stream.socket().async_wait(asio::ip::tcp::socket::wait_read,
+                                        asio::redirect_error(asio::use_awaitable, ec));
+    if (ec) co_return false;
+    // Readable: the bytes are there to take without waiting (would_block only if they
+    // vanished; read_head then waits for them).
+    const std::size_t n = stream.socket().read_some(connection.buffer.prepare(kFirstRead), ec);
+    if (ec && ec != asio::error::would_block) co_return false;
+    connection.buffer.commit(n);
+    co_return true;
+}
 
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
 /// byte of its answer. Answers whether the connection can carry another request.
@@ -343,45 +361,45 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
     co_return go_on;
 }
 
+/// Reads the next request's head and serves it. Answers whether the connection goes on.
+asio::awaitable<bool> serve_next(Connection& connection) {
+    const HeadRead head = co_await read_head(connection.stream, connection.buffer, connection.limits);
+    if (head.outcome == HeadRead::Outcome::closed) co_return false;
+    const auto started = std::chrono::steady_clock::now();
+    AccessRecord record{std::chrono::system_clock::now()};
+    if (head.outcome == HeadRead::Outcome::refused) {
+        record.bytes_in = connection.buffer.size();
+        co_await connection.refuse(*head.refusal, record, started);
+        co_return false;
+    }
+    co_return co_await serve_request(connection, head.size, record, started);
+}
+
+/// A connection over limits.max_connections: a 503, then the connection ends.
+asio::awaitable<void> refuse_over_limit(Connection& connection) {
+    AccessRecord record{std::chrono::system_clock::now()};
+    // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+    const Error overloaded{Errc::overloaded, "the gateway is at its limit of " +
+                                                 std::to_string(connection.limits.max_connections) +
+                                                 " connections; retry later"};
+    co_await connection.refuse(overloaded, record, std::chrono::steady_clock::now());
+}
+
 }  // namespace
 
 asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& context) {
     const ConnectionSlot slot(context.open_connections);
-    boost::system::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
-    std::string client_address = ec ? std::string("unknown") : remote.address().to_string();
-    socket.set_option(asio::ip::tcp::no_delay(true), ec);
-    socket.non_blocking(true, ec);  // read_head's first read must never block the worker
-    // The connection keeps the limits it was accepted under.
-    Connection connection(context, std::move(socket), context.config, std::move(client_address));
-
+    Connection connection(context, std::move(socket));
     if (slot.count() > connection.limits.max_connections) {
-        AccessRecord record{std::chrono::system_clock::now()};
-        // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
-        const Error overloaded{Errc::overloaded,
-                               "the gateway is at its limit of " +
-                                   std::to_string(connection.limits.max_connections) +
-                                   " connections; retry later"};
-        co_await connection.refuse(overloaded, record, std::chrono::steady_clock::now());
-        connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
-        co_return;
-    }
-
-    while (true) {
-        if (context.draining && connection.buffer.size() == 0) break;
-        const HeadRead head =
-            co_await read_head(connection.stream, connection.buffer, connection.limits, context);
-        if (head.outcome == HeadRead::Outcome::closed) break;
-        const auto started = std::chrono::steady_clock::now();
-        AccessRecord record{std::chrono::system_clock::now()};
-        if (head.outcome == HeadRead::Outcome::refused) {
-            record.bytes_in = connection.buffer.size();
-            co_await connection.refuse(*head.refusal, record, started);
-            break;
+        co_await refuse_over_limit(connection);
+    } else {
+        while (!(context.draining && connection.buffer.size() == 0)) {
+            if (!co_await wait_for_request(connection)) break;
+            if (!co_await serve_next(connection)) break;
         }
-        if (!co_await serve_request(connection, head.size, record, started)) break;
     }
-    connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+    boost::system::error_code ignored;
+    connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace gateway
