@@ -1,5 +1,6 @@
 #include "server/session.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -10,6 +11,8 @@
 #include <boost/beast/http/write.hpp>
 
 #include <algorithm>
+#include <exception>
+#include <iostream>
 #include <limits>
 
 #include "core/text.hpp"
@@ -50,26 +53,6 @@ bool expects_continue(const http::request_header<>& header) {
 std::string_view view_of(const beast::flat_buffer& buffer) {
     return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
-
-/// Lists a connection among the idle ones while it waits for a request's first byte.
-class IdleRegistration {
-public:
-    IdleRegistration(SessionContext& context, TimedStream* stream)
-        : context_(context), stream_(stream) {
-        if (stream_) context_.idle_streams.insert(stream_);
-    }
-    ~IdleRegistration() { end(); }
-    IdleRegistration(const IdleRegistration&) = delete;
-    IdleRegistration& operator=(const IdleRegistration&) = delete;
-    void end() {
-        if (stream_) context_.idle_streams.erase(stream_);
-        stream_ = nullptr;
-    }
-
-private:
-    SessionContext& context_;
-    TimedStream* stream_;
-};
 
 /// How reading a request head ended.
 struct HeadRead {
@@ -141,12 +124,14 @@ std::string peer_address(const asio::ip::tcp::socket& socket) {
 
 /// What a client connection keeps between requests: its socket, its read buffer (empty while
 /// idle), the config it was accepted under and the peer's address. Everything a request needs
-/// beyond that lives in serve_request's frame, which exists only while a request is served, so
-/// an idle keep-alive connection costs this and read_head's small frame.
+/// beyond that lives in serve_request's frame, which exists only while a request is served.
+/// Its destructor must not touch the context: a connection waiting idle is owned by its wait
+/// handler, which the worker's io_context may destroy after the context is gone.
 struct Connection {
     /// The connection keeps the limits it was accepted under.
     Connection(SessionContext& context_, asio::ip::tcp::socket socket)
-        : context(context_),
+        : slot(context_.open_connections),
+          context(context_),
           config(context.config),
           limits(config->limits),
           client_address(peer_address(socket)),
@@ -194,6 +179,7 @@ struct Connection {
         account(record, "none", "-", started);
     }
 
+    const ConnectionSlot slot;
     SessionContext& context;
     const std::shared_ptr<const Config> config;
     const Limits& limits;
@@ -202,32 +188,6 @@ struct Connection {
     beast::flat_buffer buffer;
     std::uint64_t bytes_written = 0;  // by the last respond()
 };
-
-/// The first read of a request: most heads fit, and a block this small is recycled by
-/// malloc's per-thread cache instead of leaving holes between idle connections' memory.
-constexpr std::size_t kFirstRead = 1024;
-
-/// Waits for the next request's first bytes, within idle_timeout, holding no read buffer
-/// meanwhile: an idle keep-alive connection costs its socket and the small frames of
-/// run_session and this, not a 4 KiB buffer. A drain may close it meanwhile. False when the
-/// connection ended.
-asio::awaitable<bool> wait_for_request(Connection& connection) {
-    if (connection.buffer.size() > 0) co_return true;  // pipelined: already here
-    TimedStream& stream = connection.stream;
-    stream.expires_after(connection.limits.idle_timeout);
-    IdleRegistration idle(connection.context, &stream);
-    connection.buffer.shrink_to_fit();
-    boost::system::error_code ec;
-    co_await stream.socket().async_wait(asio::ip::tcp::socket::wait_read,
-                                        asio::redirect_error(asio::use_awaitable, ec));
-    if (ec) co_return false;
-    // Readable: the bytes are there to take without waiting (would_block only if they
-    // vanished; read_head then waits for them).
-    const std::size_t n = stream.socket().read_some(connection.buffer.prepare(kFirstRead), ec);
-    if (ec && ec != asio::error::would_block) co_return false;
-    connection.buffer.commit(n);
-    co_return true;
-}
 
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
 /// byte of its answer. Answers whether the connection can carry another request.
@@ -375,31 +335,83 @@ asio::awaitable<bool> serve_next(Connection& connection) {
     co_return co_await serve_request(connection, head.size, record, started);
 }
 
+/// The first read of a request: most heads fit, and a block this small is recycled by
+/// malloc's per-thread cache instead of leaving holes between idle connections' memory.
+constexpr std::size_t kFirstRead = 1024;
+
+void wait_idle(std::unique_ptr<Connection> connection);
+
+/// Serves requests while they come back to back (pipelined, or already read); when the buffer
+/// runs dry the connection goes idle in wait_idle and this coroutine ends.
+asio::awaitable<void> serve_connection(std::unique_ptr<Connection> connection) {
+    while (co_await serve_next(*connection)) {
+        if (connection->buffer.size() > 0) continue;
+        if (connection->context.draining) break;
+        wait_idle(std::move(connection));
+        co_return;
+    }
+    boost::system::error_code ignored;
+    connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+}
+
+void log_session_exception(std::exception_ptr error) {
+    if (!error) return;
+    try {
+        std::rethrow_exception(error);
+    } catch (const std::exception& e) {
+        std::cerr << "gateway: session ended by exception: " << e.what() << "\n";
+    }
+}
+
+/// Waits for the next request's first bytes, within idle_timeout, with no coroutine and no
+/// read buffer: an idle keep-alive connection is this object, its socket's registration and
+/// one pending wait. The wait's handler owns the connection; a drain or the idle deadline
+/// closes the socket, the wait ends with an error and the connection goes with it.
+void wait_idle(std::unique_ptr<Connection> connection) {
+    Connection& idle = *connection;
+    idle.stream.expires_after(idle.limits.idle_timeout);
+    idle.buffer.shrink_to_fit();
+    idle.context.idle_streams.insert(&idle.stream);
+    idle.stream.socket().async_wait(
+        asio::ip::tcp::socket::wait_read,
+        [connection = std::move(connection)](const boost::system::error_code& ec) mutable {
+            connection->context.idle_streams.erase(&connection->stream);
+            if (ec) return;
+            // Readable: the bytes are there to take without waiting (would_block only if they
+            // vanished; read_head then waits for them). The socket is non-blocking.
+            boost::system::error_code read_ec;
+            const std::size_t n = connection->stream.socket().read_some(
+                connection->buffer.prepare(kFirstRead), read_ec);
+            if (read_ec && read_ec != asio::error::would_block) return;
+            connection->buffer.commit(n);
+            const auto executor = connection->stream.get_executor();
+            asio::co_spawn(executor, serve_connection(std::move(connection)),
+                           log_session_exception);
+        });
+}
+
 /// A connection over limits.max_connections: a 503, then the connection ends.
-asio::awaitable<void> refuse_over_limit(Connection& connection) {
+asio::awaitable<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
     AccessRecord record{std::chrono::system_clock::now()};
     // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
     const Error overloaded{Errc::overloaded, "the gateway is at its limit of " +
-                                                 std::to_string(connection.limits.max_connections) +
+                                                 std::to_string(connection->limits.max_connections) +
                                                  " connections; retry later"};
-    co_await connection.refuse(overloaded, record, std::chrono::steady_clock::now());
+    co_await connection->refuse(overloaded, record, std::chrono::steady_clock::now());
+    boost::system::error_code ignored;
+    connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
 }
 
 }  // namespace
 
-asio::awaitable<void> run_session(asio::ip::tcp::socket socket, SessionContext& context) {
-    const ConnectionSlot slot(context.open_connections);
-    Connection connection(context, std::move(socket));
-    if (slot.count() > connection.limits.max_connections) {
-        co_await refuse_over_limit(connection);
-    } else {
-        while (!(context.draining && connection.buffer.size() == 0)) {
-            if (!co_await wait_for_request(connection)) break;
-            if (!co_await serve_next(connection)) break;
-        }
+void start_session(asio::ip::tcp::socket socket, SessionContext& context) {
+    auto connection = std::make_unique<Connection>(context, std::move(socket));
+    if (connection->slot.count() > connection->limits.max_connections) {
+        const auto executor = connection->stream.get_executor();
+        asio::co_spawn(executor, refuse_over_limit(std::move(connection)), log_session_exception);
+        return;
     }
-    boost::system::error_code ignored;
-    connection.stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    wait_idle(std::move(connection));
 }
 
 }  // namespace gateway

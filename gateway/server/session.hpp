@@ -39,10 +39,10 @@ struct SessionContext {
     std::unordered_set<TimedStream*> idle_streams{};
 };
 
-/// One client connection: read a request head within its limits, admit it, read its body,
-/// complete it, write the answer, and loop while keep-alive holds. Owns the socket; never
-/// throws.
-boost::asio::awaitable<void> run_session(boost::asio::ip::tcp::socket socket,
-                                         SessionContext& context);
+/// Takes over an accepted client connection: reads a request head within its limits, admits
+/// it, reads its body, completes it, writes the answer, and goes on while keep-alive holds.
+/// Runs on the context's worker; never throws. While the connection waits for its next
+/// request it holds no coroutine frame and no read buffer.
+void start_session(boost::asio::ip::tcp::socket socket, SessionContext& context);
 
 }  // namespace gateway

@@ -87,15 +87,7 @@ asio::awaitable<void> Worker::accept_loop() {
             co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
             continue;
         }
-        asio::co_spawn(io_, run_session(std::move(socket), session_context_),
-                       [](std::exception_ptr error) {
-                           if (!error) return;
-                           try {
-                               std::rethrow_exception(error);
-                           } catch (const std::exception& e) {
-                               std::cerr << "gateway: session ended by exception: " << e.what() << "\n";
-                           }
-                       });
+        start_session(std::move(socket), session_context_);
     }
 }
 
