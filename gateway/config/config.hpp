@@ -19,6 +19,9 @@ struct Endpoint {
     std::string host;
     std::uint16_t port = 0;
     std::string address{};  // numeric, filled by resolve_endpoints when the config loads
+    /// Which connection pool serves this endpoint: address, port and the upstream's pool
+    /// settings (filled with `address`), so a reload that keeps them keeps the pool.
+    std::string pool_key{};
     std::string to_string() const { return host + ":" + std::to_string(port); }
 };
 

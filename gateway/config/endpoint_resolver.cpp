@@ -34,6 +34,9 @@ std::vector<Diagnostic> resolve_endpoints(Config& config) {
                                         &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
             ::inet_ntop(found->ai_family, raw, text, sizeof text);
             endpoint.address = text;
+            endpoint.pool_key = endpoint.address + "|" + std::to_string(endpoint.port) + "|" +
+                                std::to_string(upstream.connect_timeout.count()) + "|" +
+                                std::to_string(upstream.pool_size);
         }
     }
     return problems;

@@ -156,19 +156,9 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
 
 }  // namespace
 
-namespace {
-
-std::string pool_key(const UpstreamConfig& upstream, const Endpoint& endpoint) {
-    return endpoint.address + "|" + std::to_string(endpoint.port) + "|" +
-           std::to_string(upstream.connect_timeout.count()) + "|" +
-           std::to_string(upstream.pool_size);
-}
-
-}  // namespace
-
 std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstream,
                                                     const Endpoint& endpoint) {
-    auto& pool = pools_[pool_key(upstream, endpoint)];
+    auto& pool = pools_[endpoint.pool_key];
     if (!pool) {
         const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
         pool = std::make_shared<ConnectionPool>(
@@ -182,7 +172,7 @@ void Forwarder::retain_only(const Config& config) {
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> kept;
     for (const auto& upstream : config.upstreams) {
         for (const auto& endpoint : upstream.endpoints) {
-            const std::string key = pool_key(upstream, endpoint);
+            const std::string& key = endpoint.pool_key;
             if (auto it = pools_.find(key); it != pools_.end()) kept.emplace(key, it->second);
         }
     }
@@ -191,7 +181,9 @@ void Forwarder::retain_only(const Config& config) {
 
 asio::awaitable<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
                                                           UpstreamRequest& request) {
-    const std::size_t turn = next_endpoint_[upstream.name]++;
+    // Round-robin over several endpoints; one needs no turn.
+    const std::size_t turn =
+        upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;
     // A copy, not a reference: a reload may drop the pool from the table while we wait.
     const std::shared_ptr<ConnectionPool> pool =
         pool_for(upstream, upstream.endpoints[turn % upstream.endpoints.size()]);

@@ -77,22 +77,35 @@ void append_forwarded_for(http::fields& fields, std::string_view client_address)
     fields.insert("X-Forwarded-For", value);
 }
 
-RequestIdSource::RequestIdSource() : random_(std::random_device{}()) {}
+RequestIdSource::RequestIdSource() {
+    std::random_device device;
+    state_ = (static_cast<std::uint64_t>(device()) << 32) ^ device();
+}
+
+std::uint64_t RequestIdSource::next_random() {
+    std::uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
 
 std::string RequestIdSource::generate() {
     static constexpr char kHex[] = "0123456789abcdef";
-    const std::uint64_t high = random_();
-    const std::uint64_t low = random_();
+    std::uint8_t bytes[16];
+    const std::uint64_t high = next_random();
+    const std::uint64_t low = next_random();
+    for (int i = 0; i < 8; ++i) {
+        bytes[i] = static_cast<std::uint8_t>(high >> (56 - 8 * i));
+        bytes[8 + i] = static_cast<std::uint8_t>(low >> (56 - 8 * i));
+    }
+    bytes[6] = static_cast<std::uint8_t>((bytes[6] & 0x0F) | 0x40);  // version 4
+    bytes[8] = static_cast<std::uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
     std::string id(36, '-');
-    std::size_t bit = 0;
-    for (std::size_t i = 0; i < id.size(); ++i) {
-        if (i == 8 || i == 13 || i == 18 || i == 23) continue;
-        const std::uint64_t word = bit < 64 ? high : low;
-        std::size_t nibble = (word >> (60 - bit % 64)) & 0xF;
-        if (i == 14) nibble = 4;                      // version 4
-        if (i == 19) nibble = 8 | (nibble & 0x3);     // RFC 4122 variant
-        id[i] = kHex[nibble];
-        bit += 4;
+    std::size_t at = 0;
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) ++at;  // the dashes stay
+        id[at++] = kHex[bytes[i] >> 4];
+        id[at++] = kHex[bytes[i] & 0xF];
     }
     return id;
 }
