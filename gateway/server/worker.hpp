@@ -49,7 +49,9 @@ public:
 private:
     boost::asio::awaitable<void> accept_loop();
 
-    boost::asio::io_context io_{1};
+    // One thread runs this context and only it touches its sockets and timers, so the
+    // reactor's per-socket locks go (other threads only post to it, which stays locked).
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
     WorkerMetrics metrics_;
     Forwarder forwarder_;
     RequestPipeline pipeline_;
