@@ -71,12 +71,14 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
     const auto sent = std::chrono::steady_clock::now();
     auto forwarded = co_await forwarder_.forward(upstream, request);
     const auto upstream_duration = std::chrono::steady_clock::now() - sent;
-    if (!forwarded) {
-        ClientReply failed = error_reply(forwarded.error(), version, request_id);
-        failed.forwarded = true;
-        failed.upstream_duration = upstream_duration;
-        co_return failed;
-    }
+    // Every answer from here on went by the upstream: say so, with its status (0: none came).
+    const auto after_upstream = [&](ClientReply reply, unsigned upstream_status) {
+        reply.forwarded = true;
+        reply.upstream_status = upstream_status;
+        reply.upstream_duration = upstream_duration;
+        return reply;
+    };
+    if (!forwarded) co_return after_upstream(error_reply(forwarded.error(), version, request_id), 0);
 
     UpstreamReply& reply = forwarded.value();
     UpstreamResponse& response = reply.response;
@@ -88,11 +90,7 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
             content_type == response.end() ? std::string_view() : content_type->value(),
             response.body());
         if (normalised) {
-            ClientReply replaced = error_reply(*normalised, version, request_id);
-            replaced.forwarded = true;
-            replaced.upstream_status = upstream_status;
-            replaced.upstream_duration = upstream_duration;
-            co_return replaced;
+            co_return after_upstream(error_reply(*normalised, version, request_id), upstream_status);
         }
     }
 
@@ -101,8 +99,8 @@ asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
     response.set(kRequestIdHeader, request_id);
     // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own.
     if (!reply.rest) response.prepare_payload();
-    co_return ClientReply{std::move(response), std::move(reply.rest), 0, true, upstream_status,
-                          upstream_duration};
+    co_return after_upstream(ClientReply{std::move(response), std::move(reply.rest)},
+                             upstream_status);
 }
 
 }  // namespace gateway

@@ -139,7 +139,7 @@ struct Connection {
                  std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})) {
         boost::system::error_code ignored;
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-        // wait_for_request's first read must never block the worker.
+        // wait_idle's first read must never block the worker.
         stream.socket().non_blocking(true, ignored);
     }
 
@@ -165,16 +165,22 @@ struct Connection {
         context.access_log->write(context.access_line);
     }
 
+    /// The answer to a request the gateway refuses itself, counted and noted in `record`.
+    ClientResponse refusal(const Error& error, unsigned version, std::string_view request_id,
+                           AccessRecord& record) {
+        context.metrics.count_rejection(error.errc);
+        record.error_code = info(error.errc).code;
+        return render_error(error, version, request_id);
+    }
+
     /// Answers a request refused before it had a route; the connection ends after it.
     asio::awaitable<void> refuse(const Error& error, AccessRecord& record,
                                  std::chrono::steady_clock::time_point started) {
         const std::string request_id = context.request_ids.generate();
-        auto response = render_error(error, 11, request_id);
-        context.metrics.count_rejection(error.errc);
+        auto response = refusal(error, 11, request_id, record);
         co_await respond(response, false);
         record.request_id = request_id;
         record.status = response.result_int();
-        record.error_code = info(error.errc).code;
         record.bytes_out = bytes_written;
         account(record, "none", "-", started);
     }
@@ -250,9 +256,7 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
         record.route = route_label;
     }
     const auto refuse_request = [&](const Error& error) {
-        context.metrics.count_rejection(error.errc);
-        response = render_error(error, version, request_id);
-        record.error_code = info(error.errc).code;
+        response = connection.refusal(error, version, request_id, record);
     };
     if (!admitted) {
         refuse_request(admitted.error());

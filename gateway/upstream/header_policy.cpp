@@ -54,10 +54,11 @@ void strip_hop_by_hop(http::fields& fields) {
     }
     // One pass over the fields rather than one lookup per hop-by-hop name.
     for (auto it = fields.begin(); it != fields.end();) {
-        bool drop = it->name() != http::field::connection && is_hop_by_hop(*it);
-        for (std::size_t i = 0; !drop && i < named.size(); ++i) {
-            drop = it->name() != http::field::connection && iequals(it->name_string(), named[i]);
-        }
+        const bool drop =
+            it->name() != http::field::connection &&
+            (is_hop_by_hop(*it) ||
+             std::any_of(named.begin(), named.end(),
+                         [&](std::string_view name) { return iequals(it->name_string(), name); }));
         it = drop ? fields.erase(it) : std::next(it);
     }
     if (any_connection) fields.erase(http::field::connection);
