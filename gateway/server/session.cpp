@@ -122,7 +122,7 @@ std::string peer_address(const asio::ip::tcp::socket& socket) {
     return ec ? std::string("unknown") : remote.address().to_string();
 }
 
-/// What a client connection keeps between requests: its socket, its read buffer (empty while
+/// What a client connection keeps between requests: its socket, its read buffer (small while
 /// idle), the config it was accepted under and the peer's address. Everything a request needs
 /// beyond that lives in serve_request's frame, which exists only while a request is served.
 /// Its destructor must not touch the context: a connection waiting idle is owned by its wait
@@ -139,8 +139,6 @@ struct Connection {
                  std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})) {
         boost::system::error_code ignored;
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-        // wait_idle's first read must never block the worker.
-        stream.socket().non_blocking(true, ignored);
     }
 
     /// Writes a response and answers whether the connection may carry another request.
@@ -339,9 +337,11 @@ asio::awaitable<bool> serve_next(Connection& connection) {
     co_return co_await serve_request(connection, head.size, record, started);
 }
 
-/// The first read of a request: most heads fit, and a block this small is recycled by
-/// malloc's per-thread cache instead of leaving holes between idle connections' memory.
-constexpr std::size_t kFirstRead = 1024;
+/// What an idle connection keeps ready for its next request's first bytes. Reading into it
+/// (rather than waiting for readability and then reading) lets Asio leave the socket's epoll
+/// registration alone: a wait re-arms it with epoll_ctl every time, a read after a short read
+/// just queues. Most request heads fit; a longer one grows the buffer as it is read.
+constexpr std::size_t kIdleRead = 512;
 
 void wait_idle(std::unique_ptr<Connection> connection);
 
@@ -367,26 +367,22 @@ void log_session_exception(std::exception_ptr error) {
     }
 }
 
-/// Waits for the next request's first bytes, within idle_timeout, with no coroutine and no
-/// read buffer: an idle keep-alive connection is this object, its socket's registration and
-/// one pending wait. The wait's handler owns the connection; a drain or the idle deadline
-/// closes the socket, the wait ends with an error and the connection goes with it.
+/// Waits for the next request's first bytes, within idle_timeout, with no coroutine: an idle
+/// keep-alive connection is this object, its socket's registration, a small read buffer and
+/// one pending read. The read's handler owns the connection; a drain or the idle deadline
+/// closes the socket, the read ends with an error and the connection goes with it.
 void wait_idle(std::unique_ptr<Connection> connection) {
     Connection& idle = *connection;
     idle.stream.expires_after(idle.limits.idle_timeout);
-    idle.buffer.shrink_to_fit();
+    // Only what a large request grew is given back; the small buffer stays for the next one.
+    if (idle.buffer.capacity() > kIdleRead) idle.buffer.shrink_to_fit();
     idle.context.idle_streams.insert(&idle.stream);
-    idle.stream.socket().async_wait(
-        asio::ip::tcp::socket::wait_read,
-        [connection = std::move(connection)](const boost::system::error_code& ec) mutable {
+    idle.stream.socket().async_read_some(
+        idle.buffer.prepare(kIdleRead),
+        [connection = std::move(connection)](const boost::system::error_code& ec,
+                                             std::size_t n) mutable {
             connection->context.idle_streams.erase(&connection->stream);
             if (ec) return;
-            // Readable: the bytes are there to take without waiting (would_block only if they
-            // vanished; read_head then waits for them). The socket is non-blocking.
-            boost::system::error_code read_ec;
-            const std::size_t n = connection->stream.socket().read_some(
-                connection->buffer.prepare(kFirstRead), read_ec);
-            if (read_ec && read_ec != asio::error::would_block) return;
             connection->buffer.commit(n);
             const auto executor = connection->stream.get_executor();
             asio::co_spawn(executor, serve_connection(std::move(connection)),
