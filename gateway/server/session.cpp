@@ -295,6 +295,9 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
             }
         }
         if (!have_response) {
+            // The client owes nothing while the upstream works (that has its own deadlines):
+            // a header or body deadline still running would cut a slow but timely answer.
+            stream.expires_never();
             ClientRequest request = parser.release();
             ClientReply reply = co_await context.pipeline.complete(
                 *config, *admitted, request, connection.client_address, request_id);

@@ -154,6 +154,24 @@ TEST_CASE("slow clients: an idle keep-alive connection is closed by the gateway 
     CHECK(idle_for <= kIdleTimeout.count() * 3);
 }
 
+TEST_CASE("slow clients: the client's deadlines do not run while the upstream works: an answer slower than header_timeout_ms and body_timeout_ms arrives within the upstream's request timeout") {
+    TempDir dir;
+    GatewayFixture fixture(short_timeouts(dir));  // upstream request timeout: the default 10 s
+    HttpClient client(fixture.port(), milliseconds(5000));
+    const auto started = Clock::now();
+    // GET: the head is all there is; PATCH: a body read under body_timeout first.
+    const auto get = client.send("GET", kBlocksTarget, api_key({{"x-mock-fault", "delay-1200"}}));
+    INFO(get.describe());
+    CHECK(get.status == 200);
+    CHECK(elapsed_ms(started) >= 1200);
+    const auto patch = client.send("PATCH", kPatchTarget,
+                                   api_key({{"x-mock-fault", "delay-1200"},
+                                            {"Content-Type", "application/json"}}),
+                                   R"({"active":true,"reason":"Lo ha perdido"})");
+    INFO(patch.describe());
+    CHECK(patch.status == 201);
+}
+
 TEST_CASE("slow clients: a body that stops arriving halfway is cut after body_timeout_ms and not forwarded") {
     TempDir dir;
     GatewayFixture fixture(short_timeouts(dir));
