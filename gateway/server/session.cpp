@@ -56,44 +56,48 @@ std::string_view view_of(const beast::flat_buffer& buffer) {
 
 /// How reading a request head ended.
 struct HeadRead {
-    enum class Outcome { complete, closed, refused } outcome = Outcome::closed;
+    enum class Outcome { complete, closed, refused, incomplete } outcome = Outcome::closed;
     std::size_t size = 0;     // complete: bytes of the head at the front of the buffer
     std::optional<Error> refusal;
 };
 
+/// What the bytes read so far say of the request head: complete, refused, or incomplete.
+HeadRead examine_head(std::string_view bytes, const Limits& limits) {
+    HeadRead result;
+    if (auto problem = inspect_raw_head(bytes)) {
+        result.outcome = HeadRead::Outcome::refused;
+        result.refusal = std::move(problem);
+    } else if (const auto end = find_head_end(bytes); end && *end <= limits.max_header_bytes) {
+        result.outcome = HeadRead::Outcome::complete;
+        result.size = *end;
+    } else if (end || bytes.size() >= limits.max_header_bytes) {
+        result.outcome = HeadRead::Outcome::refused;
+        result.refusal = Error{Errc::header_too_large, "the request head is over " +
+                                                           std::to_string(limits.max_header_bytes) +
+                                                           " bytes"};
+    } else {
+        result.outcome = HeadRead::Outcome::incomplete;
+    }
+    return result;
+}
+
 /// Reads until the buffer holds a whole request head, checking the raw bytes as they come,
 /// within header_timeout from the first byte to the blank line, so a slow-dripping client is
-/// cut however it paces its bytes.
+/// cut however it paces its bytes. Only called when what is buffered is incomplete.
 asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
                                     const Limits& limits) {
-    HeadRead result;
     stream.expires_after(limits.header_timeout);
     while (true) {
-        const std::string_view bytes = view_of(buffer);
-        if (auto problem = inspect_raw_head(bytes)) {
-            result.outcome = HeadRead::Outcome::refused;
-            result.refusal = std::move(problem);
-            co_return result;
-        }
-        if (const auto end = find_head_end(bytes)) {
-            if (*end > limits.max_header_bytes) break;
-            result.outcome = HeadRead::Outcome::complete;
-            result.size = *end;
-            co_return result;
-        }
-        if (bytes.size() >= limits.max_header_bytes) break;
+        const std::size_t have = buffer.size();
+        const std::size_t room = std::min<std::size_t>(4096, limits.max_header_bytes - have);
         boost::system::error_code ec;
-        const std::size_t room = std::min<std::size_t>(4096, limits.max_header_bytes - bytes.size());
         const std::size_t n = co_await stream.async_read_some(
             buffer.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
-        if (ec) co_return result;  // closed, reset, or a deadline passed: nothing to answer
+        if (ec) co_return HeadRead{};  // closed, reset, or a deadline passed: nothing to answer
         buffer.commit(n);
+        HeadRead result = examine_head(view_of(buffer), limits);
+        if (result.outcome != HeadRead::Outcome::incomplete) co_return result;
     }
-    result.outcome = HeadRead::Outcome::refused;
-    result.refusal = Error{Errc::header_too_large, "the request head is over " +
-                                                       std::to_string(limits.max_header_bytes) +
-                                                       " bytes"};
-    co_return result;
 }
 
 Error parse_error(const boost::system::error_code& ec) {
@@ -328,7 +332,11 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
 
 /// Reads the next request's head and serves it. Answers whether the connection goes on.
 asio::awaitable<bool> serve_next(Connection& connection) {
-    const HeadRead head = co_await read_head(connection.stream, connection.buffer, connection.limits);
+    // Usually the whole head came with the first read: no coroutine is needed to wait for more.
+    HeadRead head = examine_head(view_of(connection.buffer), connection.limits);
+    if (head.outcome == HeadRead::Outcome::incomplete) {
+        head = co_await read_head(connection.stream, connection.buffer, connection.limits);
+    }
     if (head.outcome == HeadRead::Outcome::closed) co_return false;
     const auto started = std::chrono::steady_clock::now();
     AccessRecord record{std::chrono::system_clock::now()};
