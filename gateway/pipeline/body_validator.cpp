@@ -8,6 +8,7 @@
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -25,19 +26,29 @@ class CheckingHandler {
 public:
     explicit CheckingHandler(rapidjson::SchemaValidator& validator) : validator_(validator) {}
 
-    bool Null() { return scalar("null", "null") && validator_.Null(); }
-    bool Bool(bool b) { return scalar("boolean", b ? "true" : "false") && validator_.Bool(b); }
-    bool Int(int i) { return scalar("integer", std::to_string(i)) && validator_.Int(i); }
-    bool Uint(unsigned u) { return scalar("integer", std::to_string(u)) && validator_.Uint(u); }
-    bool Int64(std::int64_t i) { return scalar("integer", std::to_string(i)) && validator_.Int64(i); }
-    bool Uint64(std::uint64_t u) {
-        return scalar("integer", std::to_string(u)) && validator_.Uint64(u);
+    // Each value is only noted as it passes; its text is made when a violation is reported.
+    bool Null() { return scalar(Scalar::null, "null") && validator_.Null(); }
+    bool Bool(bool b) {
+        return scalar(b ? Scalar::yes : Scalar::no, "boolean") && validator_.Bool(b);
     }
-    bool Double(double d) { return scalar("number", std::to_string(d)) && validator_.Double(d); }
+    bool Int(int i) { return integer(i) && validator_.Int(i); }
+    bool Uint(unsigned u) { return integer(u) && validator_.Uint(u); }
+    bool Int64(std::int64_t i) { return integer(i) && validator_.Int64(i); }
+    bool Uint64(std::uint64_t u) {
+        last_unsigned_ = u;
+        return scalar(Scalar::unsigned_integer, "integer") && validator_.Uint64(u);
+    }
+    bool Double(double d) {
+        last_double_ = d;
+        return scalar(Scalar::number, "number") && validator_.Double(d);
+    }
     bool RawNumber(const char*, SizeType, bool) { return false; }  // not enabled
     bool String(const char* s, SizeType length, bool copy) {
-        return scalar("string", quoted_excerpt({s, length}, 48)) &&
-               validator_.String(s, length, copy);
+        // Enough of it to quote the first kQuotedBytes exactly as if it were whole: a
+        // character starting before the cut is at most 4 bytes long, and one more byte says
+        // that there was more.
+        last_string_.assign(s, std::min<std::size_t>(length, kQuotedBytes + 4));
+        return scalar(Scalar::string, "string") && validator_.String(s, length, copy);
     }
     bool StartObject() {
         if (!open("object")) return false;
@@ -45,48 +56,69 @@ public:
         return validator_.StartObject();
     }
     bool Key(const char* s, SizeType length, bool copy) {
-        std::string key(s, length);
+        const std::string_view key(s, length);
         auto& keys = frames_.back();
-        for (const auto& seen : keys) {
-            if (seen == key) {
-                problem = "duplicate key " + quoted_excerpt(key) +
-                          " (backends disagree on which one counts)";
-                return false;
-            }
+        if (std::find(keys.begin(), keys.end(), key) != keys.end()) {
+            problem = "duplicate key " + quoted_excerpt(key) +
+                      " (backends disagree on which one counts)";
+            return false;
         }
-        keys.push_back(key);
-        last_key = std::move(key);
+        keys.emplace_back(key);
+        last_key.assign(key);
         return validator_.Key(s, length, copy);
     }
     bool EndObject(SizeType members) {
         closed_object_keys = std::move(frames_.back());
         frames_.pop_back();
         --depth_;
+        last_scalar_ = Scalar::none;
         last_type = "object";
         return validator_.EndObject(members);
     }
     bool StartArray() { return open("array") && validator_.StartArray(); }
     bool EndArray(SizeType elements) {
         --depth_;
+        last_scalar_ = Scalar::none;
         last_type = "array";
         return validator_.EndArray(elements);
     }
 
+    /// The text of the last value seen: the value for a scalar, its type for an array or object.
+    std::string last_value() const {
+        switch (last_scalar_) {
+            case Scalar::none: return last_type;
+            case Scalar::null: return "null";
+            case Scalar::yes: return "true";
+            case Scalar::no: return "false";
+            case Scalar::signed_integer: return std::to_string(last_signed_);
+            case Scalar::unsigned_integer: return std::to_string(last_unsigned_);
+            case Scalar::number: return std::to_string(last_double_);
+            case Scalar::string: return quoted_excerpt(last_string_, kQuotedBytes);
+        }
+        return last_type;
+    }
+
     std::string problem;           // set when this handler (not the validator) refused
-    std::string last_type;         // JSON type of the last value seen
-    std::string last_value;        // its text, for scalars
+    const char* last_type = "";    // JSON type of the last value seen
     std::string last_key;          // the last object key seen
     std::vector<std::string> closed_object_keys;  // keys of the object closed last
 
 private:
-    bool scalar(const char* type, std::string text) {
+    enum class Scalar { none, null, yes, no, signed_integer, unsigned_integer, number, string };
+    static constexpr std::size_t kQuotedBytes = 48;
+
+    bool scalar(Scalar kind, const char* type) {
+        last_scalar_ = kind;
         last_type = type;
-        last_value = std::move(text);
         return true;
     }
+    bool integer(std::int64_t value) {
+        last_signed_ = value;
+        return scalar(Scalar::signed_integer, "integer");
+    }
     bool open(const char* type) {
+        last_scalar_ = Scalar::none;
         last_type = type;
-        last_value.clear();
         if (++depth_ > kMaxBodyDepth) {
             problem = "nested deeper than " + std::to_string(kMaxBodyDepth) + " levels";
             return false;
@@ -94,6 +126,11 @@ private:
         return true;
     }
 
+    Scalar last_scalar_ = Scalar::none;
+    std::int64_t last_signed_ = 0;
+    std::uint64_t last_unsigned_ = 0;
+    double last_double_ = 0;
+    std::string last_string_;  // the first bytes of the last string value
     rapidjson::SchemaValidator& validator_;
     std::vector<std::vector<std::string>> frames_;
     int depth_ = 0;
@@ -125,11 +162,11 @@ std::string describe_violation(const BodySchema& schema, const rapidjson::Schema
     if (rule && rule->IsObject() && rule->HasMember(keyword.c_str())) {
         wanted = &(*rule)[keyword.c_str()];
     }
-    const std::string got = seen.last_value.empty() ? seen.last_type : seen.last_value;
+    const std::string got = seen.last_value();
 
     if (keyword == "type" && wanted) {
         const std::string expected = wanted->IsArray() ? join_values(*wanted, " or ") : to_text(*wanted);
-        return "expected " + expected + ", got " + seen.last_type;
+        return "expected " + expected + ", got " + std::string(seen.last_type);
     }
     if (keyword == "required" && wanted && wanted->IsArray()) {
         std::vector<std::string> missing;

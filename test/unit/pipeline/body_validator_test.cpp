@@ -63,6 +63,28 @@ TEST_CASE("schema violations name the pointer, the expectation and what came") {
     CHECK(errc_of(R"({"active":"yes"})") == Errc::invalid_body);
 }
 
+TEST_CASE("the value quoted in a violation: numbers, booleans, null, and long strings cut at 48 bytes without splitting a character") {
+    CHECK(problem(R"({"active":true,"count":-7})") == "body /count: must be >= 1, got -7");
+    CHECK(problem(R"({"active":true,"count":0.5})") ==
+          "body /count: expected integer, got number");
+    CHECK(problem(R"({"active":true,"kind":18446744073709551615})") ==
+          "body /kind: expected one of a, b, got 18446744073709551615");
+    CHECK(problem(R"({"active":true,"kind":false})") == "body /kind: expected one of a, b, got false");
+    CHECK(problem(R"({"active":true,"kind":null})") == "body /kind: expected one of a, b, got null");
+    CHECK(problem(R"({"active":true,"kind":2.5})") ==
+          "body /kind: expected one of a, b, got 2.500000");
+    CHECK(problem(R"({"active":true,"kind":[1]})") == "body /kind: expected one of a, b, got array");
+    // 46 ASCII bytes, then a 3-byte character that would end past byte 48, then more.
+    const std::string head(46, 'x');
+    CHECK(problem(R"({"active":true,"reason":")" + head + "\u20ac and more\"}") ==
+          "body /reason: must have at most 5 characters, got \"" + head + "\"...");
+    // Exactly 48 bytes: quoted whole, no ellipsis; 49: cut.
+    CHECK(problem(R"({"active":true,"reason":")" + std::string(48, 'y') + "\"}") ==
+          "body /reason: must have at most 5 characters, got \"" + std::string(48, 'y') + "\"");
+    CHECK(problem(R"({"active":true,"reason":")" + std::string(49, 'y') + "\"}") ==
+          "body /reason: must have at most 5 characters, got \"" + std::string(48, 'y') + "\"...");
+}
+
 TEST_CASE("the seed's single-quoted body is refused as not JSON, with a hint") {
     const auto detail = problem("{\n  'active': true,\n  'reason': 'Lo ha perdido'\n}");
     CHECK(detail.find("body not valid JSON at offset 4") == 0);
