@@ -8,9 +8,14 @@
 #include <atomic>
 #include <iostream>
 #include <memory>
+#include <string>
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#ifdef GATEWAY_WITH_MIMALLOC
+#include <mimalloc.h>
+#endif
 
 #include "config/config_loader.hpp"
 #include "config/config_store.hpp"
@@ -102,6 +107,17 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     return exit_code;
 }
 
+/// Which malloc the process runs on, for --version: performance depends on it.
+std::string allocator_name() {
+#ifdef GATEWAY_WITH_MIMALLOC
+    const int version = mi_version();  // e.g. 209 for 2.0.9
+    return "mimalloc " + std::to_string(version / 100) + "." + std::to_string(version / 10 % 10) +
+           "." + std::to_string(version % 10);
+#else
+    return "glibc";
+#endif
+}
+
 }  // namespace
 
 int main(int argc, char* argv[]) {
@@ -116,7 +132,7 @@ int main(int argc, char* argv[]) {
         return 0;
     }
     if (command_line.show_version) {
-        std::cout << "gateway " << kVersion << "\n";
+        std::cout << "gateway " << kVersion << " (malloc: " << allocator_name() << ")\n";
         return 0;
     }
 

@@ -352,7 +352,7 @@ asio::awaitable<bool> serve_next(Connection& connection) {
 /// (rather than waiting for readability and then reading) lets Asio leave the socket's epoll
 /// registration alone: a wait re-arms it with epoll_ctl every time, a read after a short read
 /// just queues. Most request heads fit; a longer one grows the buffer as it is read.
-constexpr std::size_t kIdleRead = 512;
+constexpr std::size_t kIdleRead = 384;
 
 void wait_idle(std::unique_ptr<Connection> connection);
 

@@ -249,6 +249,7 @@ TEST_CASE("gateway --help and --version exit 0") {
         const auto result = run_to_completion(GATEWAY_BIN, {"--version"});
         CHECK(result.exit_code == 0);
         CHECK_THAT(result.out, StartsWith("gateway "));
+        CHECK_THAT(result.out, Contains(GATEWAY_EXPECT_MIMALLOC ? "(malloc: mimalloc 2." : "(malloc: glibc)"));
     }
 }
 
