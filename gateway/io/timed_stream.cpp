@@ -6,11 +6,11 @@
 
 namespace gateway {
 
-TimedStream::TimedStream(boost::asio::ip::tcp::socket socket, Clock::duration granularity)
+TimedStream::TimedStream(Socket socket, Clock::duration granularity)
     : state_(std::make_shared<State>(std::move(socket), granularity)) {}
 
 TimedStream::TimedStream(const executor_type& executor, Clock::duration granularity)
-    : TimedStream(boost::asio::ip::tcp::socket(executor), granularity) {}
+    : TimedStream(Socket(executor), granularity) {}
 
 TimedStream::~TimedStream() {
     // A pending wait ends with operation_aborted and finds the state gone or expired.

@@ -9,6 +9,8 @@
 #include <chrono>
 #include <memory>
 
+#include "io/executor.hpp"
+
 namespace gateway {
 
 /// A TCP socket with a deadline, for Beast's HTTP reads and writes (an AsyncReadStream and
@@ -25,18 +27,18 @@ namespace gateway {
 /// from a peer's close, and `result()` turns its error into beast::error::timeout.
 class TimedStream {
 public:
-    using executor_type = boost::asio::ip::tcp::socket::executor_type;
+    using executor_type = Executor;
     using Clock = std::chrono::steady_clock;
 
     /// `granularity`: the shortest timeout this stream will be given.
-    TimedStream(boost::asio::ip::tcp::socket socket, Clock::duration granularity);
+    TimedStream(Socket socket, Clock::duration granularity);
     TimedStream(const executor_type& executor, Clock::duration granularity);
     ~TimedStream();
     TimedStream(const TimedStream&) = delete;
     TimedStream& operator=(const TimedStream&) = delete;
 
     executor_type get_executor() noexcept { return state_->socket.get_executor(); }
-    boost::asio::ip::tcp::socket& socket() noexcept { return state_->socket; }
+    Socket& socket() noexcept { return state_->socket; }
 
     void expires_after(Clock::duration timeout) { expires_at(Clock::now() + timeout); }
     void expires_at(Clock::time_point deadline);
@@ -60,10 +62,10 @@ public:
 private:
     // Shared with the watchdog's pending wait, which may still run after the stream is gone.
     struct State {
-        State(boost::asio::ip::tcp::socket s, Clock::duration g)
+        State(Socket s, Clock::duration g)
             : socket(std::move(s)), timer(socket.get_executor()), granularity(g) {}
-        boost::asio::ip::tcp::socket socket;
-        boost::asio::steady_timer timer;
+        Socket socket;
+        Timer timer;
         Clock::duration granularity;
         Clock::time_point deadline = Clock::time_point::max();
         Clock::time_point armed_at = Clock::time_point::max();

@@ -13,6 +13,7 @@
 #include <array>
 #include <string>
 
+#include "io/executor.hpp"
 #include "pipeline/head_writer.hpp"
 
 namespace gateway {
@@ -21,7 +22,7 @@ namespace gateway {
 /// no body): its head (append_head) and body in one gathered write, usually one sendmsg.
 /// Answers the bytes written; `ec` tells how it ended, deadlines are the stream's.
 template <typename Stream, bool isRequest>
-boost::asio::awaitable<std::size_t> write_message(
+Task<std::size_t> write_message(
     Stream& stream,
     const boost::beast::http::message<isRequest, boost::beast::http::string_body>& message,
     boost::system::error_code& ec) {
@@ -31,7 +32,7 @@ boost::asio::awaitable<std::size_t> write_message(
     const std::array<boost::asio::const_buffer, 2> parts{boost::asio::buffer(head),
                                                          boost::asio::buffer(message.body())};
     co_return co_await boost::asio::async_write(
-        stream, parts, boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+        stream, parts, boost::asio::redirect_error(use_task, ec));
 }
 
 }  // namespace gateway

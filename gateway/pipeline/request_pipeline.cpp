@@ -40,7 +40,7 @@ Result<CheckedHead> RequestPipeline::admit(const Config& config,
     return check_head(config, head, matched_route);
 }
 
-asio::awaitable<ClientReply> RequestPipeline::complete(const Config& config,
+Task<ClientReply> RequestPipeline::complete(const Config& config,
                                                           const CheckedHead& checked,
                                                           ClientRequest& request,
                                                           std::string_view client_address,

@@ -15,6 +15,7 @@
 #include "pipeline/error_responder.hpp"
 #include "pipeline/request_checks.hpp"
 #include "upstream/forwarder.hpp"
+#include "io/executor.hpp"
 
 namespace gateway {
 
@@ -46,7 +47,7 @@ public:
 
     /// Checks the body, forwards, and answers what the client gets: the upstream's success
     /// unchanged or an ErrorMessage. Never throws.
-    boost::asio::awaitable<ClientReply> complete(const Config& config, const CheckedHead& checked,
+    Task<ClientReply> complete(const Config& config, const CheckedHead& checked,
                                                     ClientRequest& request,
                                                     std::string_view client_address,
                                                     std::string_view request_id);

@@ -84,7 +84,7 @@ HeadRead examine_head(std::string_view bytes, const Limits& limits) {
 /// Reads until the buffer holds a whole request head, checking the raw bytes as they come,
 /// within header_timeout from the first byte to the blank line, so a slow-dripping client is
 /// cut however it paces its bytes. Only called when what is buffered is incomplete.
-asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
+Task<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
                                     const Limits& limits) {
     stream.expires_after(limits.header_timeout);
     while (true) {
@@ -92,7 +92,7 @@ asio::awaitable<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buf
         const std::size_t room = std::min<std::size_t>(4096, limits.max_header_bytes - have);
         boost::system::error_code ec;
         const std::size_t n = co_await stream.async_read_some(
-            buffer.prepare(room), asio::redirect_error(asio::use_awaitable, ec));
+            buffer.prepare(room), asio::redirect_error(use_task, ec));
         if (ec) co_return HeadRead{};  // closed, reset, or a deadline passed: nothing to answer
         buffer.commit(n);
         HeadRead result = examine_head(view_of(buffer), limits);
@@ -120,7 +120,7 @@ private:
     std::size_t count_;
 };
 
-std::string peer_address(const asio::ip::tcp::socket& socket) {
+std::string peer_address(const Socket& socket) {
     boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     return ec ? std::string("unknown") : remote.address().to_string();
@@ -133,7 +133,7 @@ std::string peer_address(const asio::ip::tcp::socket& socket) {
 /// handler, which the worker's io_context may destroy after the context is gone.
 struct Connection {
     /// The connection keeps the limits it was accepted under.
-    Connection(SessionContext& context_, asio::ip::tcp::socket socket)
+    Connection(SessionContext& context_, Socket socket)
         : slot(context_.open_connections),
           context(context_),
           config(context.config),
@@ -146,7 +146,7 @@ struct Connection {
     }
 
     /// Writes a response and answers whether the connection may carry another request.
-    asio::awaitable<bool> respond(ClientResponse& response, bool keep_alive) {
+    Task<bool> respond(ClientResponse& response, bool keep_alive) {
         keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
@@ -176,7 +176,7 @@ struct Connection {
     }
 
     /// Answers a request refused before it had a route; the connection ends after it.
-    asio::awaitable<void> refuse(const Error& error, AccessRecord& record,
+    Task<void> refuse(const Error& error, AccessRecord& record,
                                  std::chrono::steady_clock::time_point started) {
         const std::string request_id = context.request_ids.generate();
         auto response = refusal(error, 11, request_id, record);
@@ -199,7 +199,7 @@ struct Connection {
 
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
 /// byte of its answer. Answers whether the connection can carry another request.
-asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_size,
+Task<bool> serve_request(Connection& connection, std::size_t head_size,
                                     AccessRecord& record,
                                     std::chrono::steady_clock::time_point started) {
     SessionContext& context = connection.context;
@@ -277,12 +277,12 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
                 http::response<http::empty_body> go_on{http::status::continue_, version};
                 stream.expires_after(limits.body_timeout);
                 co_await http::async_write(stream, go_on,
-                                           asio::redirect_error(asio::use_awaitable, ec));
+                                           asio::redirect_error(use_task, ec));
                 if (ec) co_return false;
             }
             stream.expires_after(limits.body_timeout);
             record.bytes_in += co_await http::async_read(
-                stream, buffer, parser, asio::redirect_error(asio::use_awaitable, ec));
+                stream, buffer, parser, asio::redirect_error(use_task, ec));
             ec = stream.result(ec);
             if (ec == http::error::body_limit) {
                 refuse_request(Error{Errc::payload_too_large,
@@ -331,7 +331,7 @@ asio::awaitable<bool> serve_request(Connection& connection, std::size_t head_siz
 }
 
 /// Reads the next request's head and serves it. Answers whether the connection goes on.
-asio::awaitable<bool> serve_next(Connection& connection) {
+Task<bool> serve_next(Connection& connection) {
     // Usually the whole head came with the first read: no coroutine is needed to wait for more.
     HeadRead head = examine_head(view_of(connection.buffer), connection.limits);
     if (head.outcome == HeadRead::Outcome::incomplete) {
@@ -358,7 +358,7 @@ void wait_idle(std::unique_ptr<Connection> connection);
 
 /// Serves requests while they come back to back (pipelined, or already read); when the buffer
 /// runs dry the connection goes idle in wait_idle and this coroutine ends.
-asio::awaitable<void> serve_connection(std::unique_ptr<Connection> connection) {
+Task<void> serve_connection(std::unique_ptr<Connection> connection) {
     while (co_await serve_next(*connection)) {
         if (connection->buffer.size() > 0) continue;
         if (connection->context.draining) break;
@@ -366,7 +366,7 @@ asio::awaitable<void> serve_connection(std::unique_ptr<Connection> connection) {
         co_return;
     }
     boost::system::error_code ignored;
-    connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    connection->stream.socket().shutdown(Socket::shutdown_send, ignored);
 }
 
 void log_session_exception(std::exception_ptr error) {
@@ -402,7 +402,7 @@ void wait_idle(std::unique_ptr<Connection> connection) {
 }
 
 /// A connection over limits.max_connections: a 503, then the connection ends.
-asio::awaitable<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
+Task<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
     AccessRecord record{std::chrono::system_clock::now()};
     // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
     const Error overloaded{Errc::overloaded, "the gateway is at its limit of " +
@@ -410,12 +410,12 @@ asio::awaitable<void> refuse_over_limit(std::unique_ptr<Connection> connection) 
                                                  " connections; retry later"};
     co_await connection->refuse(overloaded, record, std::chrono::steady_clock::now());
     boost::system::error_code ignored;
-    connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    connection->stream.socket().shutdown(Socket::shutdown_send, ignored);
 }
 
 }  // namespace
 
-void start_session(asio::ip::tcp::socket socket, SessionContext& context) {
+void start_session(Socket socket, SessionContext& context) {
     auto connection = std::make_unique<Connection>(context, std::move(socket));
     if (connection->slot.count() > connection->limits.max_connections) {
         const auto executor = connection->stream.get_executor();

@@ -20,8 +20,8 @@ namespace {
 
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
 
-tcp::acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
-    tcp::acceptor acceptor(io);
+Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
+    Acceptor acceptor(io);
     acceptor.open(endpoint.protocol());
     acceptor.set_option(asio::socket_base::reuse_address(true));
     acceptor.set_option(ReusePort(true));
@@ -74,17 +74,17 @@ void Worker::apply(std::shared_ptr<const Config> config) {
     });
 }
 
-asio::awaitable<void> Worker::accept_loop() {
+Task<void> Worker::accept_loop() {
     while (true) {
         boost::system::error_code ec;
-        tcp::socket socket = co_await acceptor_.async_accept(asio::redirect_error(asio::use_awaitable, ec));
+        Socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_task, ec));
         // Closed by a drain (possibly before this loop even started): accept no more.
         if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
         if (ec) {
             // Out of descriptors or memory: back off instead of spinning on accept.
             std::cerr << "gateway: accept failed: " << ec.message() << "\n";
-            asio::steady_timer pause(io_, std::chrono::milliseconds(50));
-            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+            Timer pause(io_, std::chrono::milliseconds(50));
+            co_await pause.async_wait(asio::redirect_error(use_task, ec));
             continue;
         }
         start_session(std::move(socket), session_context_);

@@ -15,6 +15,7 @@
 #include "server/session.hpp"
 #include "upstream/forwarder.hpp"
 #include "upstream/header_policy.hpp"
+#include "io/executor.hpp"
 
 namespace gateway {
 
@@ -47,7 +48,7 @@ public:
         std::chrono::milliseconds wait);
 
 private:
-    boost::asio::awaitable<void> accept_loop();
+    Task<void> accept_loop();
 
     // One thread runs this context and only it touches its sockets and timers, so the
     // reactor's per-socket locks go (other threads only post to it, which stays locked).
@@ -57,7 +58,7 @@ private:
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;
     SessionContext session_context_;
-    boost::asio::ip::tcp::acceptor acceptor_;
+    Acceptor acceptor_;
 };
 
 }  // namespace gateway

@@ -14,7 +14,7 @@ namespace gateway {
 namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
-ConnectionPool::ConnectionPool(asio::any_io_executor executor, std::string name,
+ConnectionPool::ConnectionPool(Executor executor, std::string name,
                                asio::ip::tcp::endpoint endpoint,
                                std::chrono::milliseconds connect_timeout,
                                std::chrono::milliseconds shortest_timeout,
@@ -30,7 +30,7 @@ namespace {
 
 // True when the upstream has closed (or reset) an idle connection, or sent bytes nobody asked
 // for: either way the connection cannot carry a request.
-bool is_unusable(asio::ip::tcp::socket& socket) {
+bool is_unusable(Socket& socket) {
     char byte = 0;
     const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
     return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
@@ -38,7 +38,7 @@ bool is_unusable(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, bool verify_idle,
+Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, bool verify_idle,
                                                                        Clock::time_point deadline) {
     while (true) {
         while (verify_idle && !fresh && !idle_.empty() &&
@@ -58,10 +58,10 @@ asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fres
             --open_;
             continue;
         }
-        asio::steady_timer timer(executor_, deadline);
+        Timer timer(executor_, deadline);
         waiters_.push_back(&timer);
         boost::system::error_code ec;
-        co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        co_await timer.async_wait(asio::redirect_error(use_task, ec));
         if (ec != asio::error::operation_aborted) {  // the deadline passed, nobody woke us
             const auto self = std::find(waiters_.begin(), waiters_.end(), &timer);
             if (self != waiters_.end()) waiters_.erase(self);
@@ -72,14 +72,14 @@ asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fres
     }
 }
 
-asio::awaitable<Result<ConnectionPool::Lease>> ConnectionPool::connect(Clock::time_point deadline) {
+Task<Result<ConnectionPool::Lease>> ConnectionPool::connect(Clock::time_point deadline) {
     ++open_;
     auto connection = std::make_unique<UpstreamConnection>(executor_, shortest_timeout_);
     const auto connect_deadline = std::min(deadline, Clock::now() + connect_timeout_);
     connection->stream.expires_at(connect_deadline);
     boost::system::error_code ec;
     co_await connection->stream.socket().async_connect(
-        endpoint_, asio::redirect_error(asio::use_awaitable, ec));
+        endpoint_, asio::redirect_error(use_task, ec));
     ec = connection->stream.result(ec);
     if (ec) {
         --open_;
@@ -104,7 +104,7 @@ void ConnectionPool::release(std::unique_ptr<UpstreamConnection> connection, boo
         idle_.push_back(std::move(connection));
     } else {
         boost::system::error_code ignored;
-        connection->stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+        connection->stream.socket().shutdown(Socket::shutdown_both, ignored);
         connection->stream.close();
         --open_;
     }
@@ -113,7 +113,7 @@ void ConnectionPool::release(std::unique_ptr<UpstreamConnection> connection, boo
 
 void ConnectionPool::wake_one_waiter() {
     if (waiters_.empty()) return;
-    asio::steady_timer* waiter = waiters_.front();
+    Timer* waiter = waiters_.front();
     waiters_.pop_front();
     waiter->cancel();
 }

@@ -15,13 +15,14 @@
 
 #include "core/result.hpp"
 #include "io/timed_stream.hpp"
+#include "io/executor.hpp"
 
 namespace gateway {
 
 /// One upstream connection with the read buffer that belongs to it (bytes read past a response
 /// must stay with the connection they came from).
 struct UpstreamConnection {
-    UpstreamConnection(const boost::asio::any_io_executor& executor,
+    UpstreamConnection(const Executor& executor,
                        std::chrono::steady_clock::duration granularity)
         : stream(executor, granularity) {}
     TimedStream stream;
@@ -41,7 +42,7 @@ public:
 
     /// `shortest_timeout`: the shortest deadline the connections' users will set (their
     /// TimedStream granularity).
-    ConnectionPool(boost::asio::any_io_executor executor, std::string name,
+    ConnectionPool(Executor executor, std::string name,
                    boost::asio::ip::tcp::endpoint endpoint,
                    std::chrono::milliseconds connect_timeout,
                    std::chrono::milliseconds shortest_timeout, std::size_t max_connections);
@@ -49,7 +50,7 @@ public:
     /// An idle connection, or a new one. `fresh` skips the idle list (a retry after a reused
     /// connection failed). `verify_idle` first checks that an idle connection was not closed
     /// by the upstream meanwhile (one non-blocking peek), for requests that cannot be retried.
-    boost::asio::awaitable<Result<Lease>> acquire(bool fresh, bool verify_idle,
+    Task<Result<Lease>> acquire(bool fresh, bool verify_idle,
                                                   std::chrono::steady_clock::time_point deadline);
 
     /// Hands a connection back: kept for reuse when `reusable`, closed otherwise.
@@ -59,10 +60,10 @@ public:
     const std::string& name() const noexcept { return name_; }
 
 private:
-    boost::asio::awaitable<Result<Lease>> connect(std::chrono::steady_clock::time_point deadline);
+    Task<Result<Lease>> connect(std::chrono::steady_clock::time_point deadline);
     void wake_one_waiter();
 
-    boost::asio::any_io_executor executor_;
+    Executor executor_;
     std::string name_;  // "upstream (host:port)", for error details
     boost::asio::ip::tcp::endpoint endpoint_;
     std::chrono::milliseconds connect_timeout_;
@@ -70,7 +71,7 @@ private:
     std::size_t max_connections_;
     std::size_t open_ = 0;
     std::vector<std::unique_ptr<UpstreamConnection>> idle_;
-    std::deque<boost::asio::steady_timer*> waiters_;
+    std::deque<Timer*> waiters_;
 };
 
 }  // namespace gateway

@@ -40,7 +40,7 @@ bool is_success(unsigned status) { return (status >= 200 && status < 300) || sta
 std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 /// Reads body bytes into `body` until the message ends or `body` holds `limit` bytes.
-asio::awaitable<boost::system::error_code> read_body_up_to(UpstreamConnection& connection,
+Task<boost::system::error_code> read_body_up_to(UpstreamConnection& connection,
                                                            UpstreamBodyParser& parser,
                                                            std::string& body, std::size_t limit) {
     boost::system::error_code ec;
@@ -57,7 +57,7 @@ asio::awaitable<boost::system::error_code> read_body_up_to(UpstreamConnection& c
         parser.get().body().data = body.data() + before;
         parser.get().body().size = room;
         co_await http::async_read(connection.stream, connection.buffer, parser,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+                                  asio::redirect_error(use_task, ec));
         ec = connection.stream.result(ec);
         body.resize(before + room - parser.get().body().size);
         if (ec == http::error::need_buffer) ec = {};
@@ -90,7 +90,7 @@ Error read_error(const boost::system::error_code& ec, bool nothing_received,
     return {Errc::upstream_reset, "reading the response from " + name + " failed: " + ec.message()};
 }
 
-asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
+Task<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
                                    const UpstreamConfig& upstream, const std::string& name,
                                    Clock::time_point deadline) {
     Exchange result;
@@ -121,7 +121,7 @@ asio::awaitable<Exchange> exchange(UpstreamConnection& connection, UpstreamReque
         parser->body_limit(upstream.max_response_bytes);
         if (request.method() == http::verb::head) parser->skip(true);
         received += co_await http::async_read_header(connection.stream, connection.buffer, *parser,
-                                                     asio::redirect_error(asio::use_awaitable, ec));
+                                                     asio::redirect_error(use_task, ec));
         ec = connection.stream.result(ec);
         // Beast 1.74 checks Content-Length against body_limit only when the body does not
         // arrive in the same read as the head, i.e. almost never: check it here.
@@ -179,7 +179,7 @@ void Forwarder::retain_only(const Config& config) {
     pools_ = std::move(kept);
 }
 
-asio::awaitable<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
+Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
                                                           UpstreamRequest& request) {
     // Round-robin over several endpoints; one needs no turn.
     const std::size_t turn =

@@ -17,6 +17,7 @@
 #include "observe/worker_metrics.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/streaming_body.hpp"
+#include "io/executor.hpp"
 
 namespace gateway {
 
@@ -40,11 +41,11 @@ struct UpstreamReply {
 /// finds the pool its snapshot names.
 class Forwarder {
 public:
-    Forwarder(boost::asio::any_io_executor executor, WorkerMetrics& metrics)
+    Forwarder(Executor executor, WorkerMetrics& metrics)
         : executor_(std::move(executor)), metrics_(metrics) {}
 
     /// `upstream` comes from the request's own config snapshot.
-    boost::asio::awaitable<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
+    Task<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
                                                           UpstreamRequest& request);
 
     /// Keeps the pools `config` uses and drops the others: their idle connections close now,
@@ -58,7 +59,7 @@ private:
     std::shared_ptr<ConnectionPool> pool_for(const UpstreamConfig& upstream,
                                              const Endpoint& endpoint);
 
-    boost::asio::any_io_executor executor_;
+    Executor executor_;
     WorkerMetrics& metrics_;
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> pools_;
     std::unordered_map<std::string, std::size_t> next_endpoint_;  // round-robin, by upstream name

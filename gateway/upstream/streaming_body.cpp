@@ -40,7 +40,7 @@ void StreamingBody::finish(bool reusable) {
     }
 }
 
-asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
+Task<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
                                            http::response<http::string_body>&& head,
                                            bool keep_alive,
                                            std::chrono::milliseconds write_timeout) {
@@ -58,10 +58,10 @@ asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client
     Relayed relayed;
 
     // Writes what out.body() points at; need_buffer only means "give me the next piece".
-    const auto write = [&]() -> asio::awaitable<bool> {
+    const auto write = [&]() -> Task<bool> {
         client.expires_after(write_timeout);
         relayed.bytes_written += co_await http::async_write(
-            client, serializer, asio::redirect_error(asio::use_awaitable, ec));
+            client, serializer, asio::redirect_error(use_task, ec));
         if (ec == http::error::need_buffer) ec = {};
         co_return !ec;
     };
@@ -77,12 +77,12 @@ asio::awaitable<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client
         parser_->get().body().size = chunk.size();
         connection_->stream.expires_after(read_timeout_);
         co_await http::async_read(connection_->stream, connection_->buffer, *parser_,
-                                  asio::redirect_error(asio::use_awaitable, ec));
+                                  asio::redirect_error(use_task, ec));
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
             // The upstream broke off: cut the client too, so the short body is seen as broken.
             boost::system::error_code ignored;
-            client.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+            client.socket().shutdown(Socket::shutdown_both, ignored);
             co_return relayed;
         }
         out.body().data = chunk.data();

@@ -15,6 +15,7 @@
 #include <string>
 
 #include "upstream/connection_pool.hpp"
+#include "io/executor.hpp"
 
 namespace gateway {
 
@@ -41,7 +42,7 @@ public:
         bool keep_alive = false;  // whether the client connection can carry another request
         std::uint64_t bytes_written = 0;
     };
-    boost::asio::awaitable<Relayed> relay(
+    Task<Relayed> relay(
         TimedStream& client,
         boost::beast::http::response<boost::beast::http::string_body>&& head, bool keep_alive,
         std::chrono::milliseconds write_timeout);

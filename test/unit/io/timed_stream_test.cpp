@@ -24,9 +24,9 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 /// A connected pair of sockets on 127.0.0.1.
-std::pair<tcp::socket, tcp::socket> socket_pair(asio::io_context& io) {
-    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    tcp::socket client(io);
+std::pair<Socket, Socket> socket_pair(asio::io_context& io) {
+    Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    Socket client(io);
     client.connect(acceptor.local_endpoint());
     return {acceptor.accept(), std::move(client)};
 }
