@@ -1,6 +1,7 @@
 #include "routing/canonical_path.hpp"
 
 #include <algorithm>
+#include <array>
 
 #include "core/text.hpp"
 #include "routing/percent_decoding.hpp"
@@ -8,16 +9,29 @@
 namespace gateway {
 namespace {
 
-bool stays_plain(char c) noexcept {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-    switch (c) {
-        case '-': case '.': case '_': case '~':                            // unreserved
-        case '!': case '$': case '&': case '\'': case '(': case ')':       // sub-delims
-        case '*': case '+': case ',': case ';': case '=': case ':': case '@':
-            return true;
-        default:
-            return false;
+/// Which bytes a canonical segment keeps as they are: unreserved characters, sub-delims, ':'
+/// and '@'. A table, because every byte of every request path is looked up.
+constexpr std::array<bool, 256> kStaysPlain = [] {
+    std::array<bool, 256> table{};
+    for (int c = 'a'; c <= 'z'; ++c) table[c] = true;
+    for (int c = 'A'; c <= 'Z'; ++c) table[c] = true;
+    for (int c = '0'; c <= '9'; ++c) table[c] = true;
+    for (const char c : std::string_view("-._~!$&'()*+,;=:@")) table[static_cast<unsigned char>(c)] = true;
+    return table;
+}();
+
+bool stays_plain(char c) noexcept { return kStaysPlain[static_cast<unsigned char>(c)]; }
+
+/// The usual path: only plain bytes and slashes, and no dot segment. It is its own canonical form.
+bool already_canonical(std::string_view path) noexcept {
+    for (const char c : path) {
+        if (c != '/' && !stays_plain(c)) return false;
     }
+    for (std::size_t at = path.find("/."); at != std::string_view::npos; at = path.find("/.", at + 1)) {
+        const std::string_view segment = path.substr(at + 1, path.find('/', at + 1) - at - 1);
+        if (segment == "." || segment == "..") return false;
+    }
+    return true;
 }
 
 Error refuse(std::string_view segment, const char* why) {
@@ -31,6 +45,7 @@ Result<std::string> canonicalize_path(std::string_view raw_path) {
     if (raw_path.empty() || raw_path.front() != '/') {
         return Error{Errc::invalid_path, "path must start with '/'"};
     }
+    if (already_canonical(raw_path)) return std::string(raw_path);
     std::string canonical;
     canonical.reserve(raw_path.size());
     std::string_view rest = raw_path.substr(1);
