@@ -1,11 +1,17 @@
 #include "pipeline/request_pipeline.hpp"
 
+#include <iterator>
+#include <string>
+
 #include "pipeline/framing_checks.hpp"
 #include "pipeline/head_reader.hpp"
 #include "pipeline/upstream_answer.hpp"
 #include "upstream/header_policy.hpp"
 
 namespace gateway {
+
+namespace asio = boost::asio;
+namespace http = boost::beast::http;
 
 namespace {
 
@@ -22,10 +28,15 @@ ClientReply error_reply(const ErrorMessage& message, unsigned version,
     return reply;
 }
 
-}  // namespace
+/// The response is framed by one Content-Length that matches its buffered body.
+bool has_exact_length(const UpstreamResponse& response) {
+    if (response.find(http::field::transfer_encoding) != response.end()) return false;
+    const auto [first, last] = response.equal_range(http::field::content_length);
+    if (first == last || std::next(first) != last) return false;
+    return first->value() == std::to_string(response.body().size());
+}
 
-namespace asio = boost::asio;
-namespace http = boost::beast::http;
+}  // namespace
 
 Result<CheckedHead> RequestPipeline::admit(const Config& config,
                                            const http::request_header<>& header,
@@ -57,7 +68,8 @@ Task<ClientReply> RequestPipeline::complete(const Config& config,
     // The gateway answered any Expect: 100-continue itself and holds the whole body.
     request.erase(http::field::expect);
     append_forwarded_for(request, client_address);
-    request.target(checked.upstream_target);
+    // Usually the target arrived canonical and is not rewritten: no new copy of it then.
+    if (request.target() != checked.upstream_target) request.target(checked.upstream_target);
     request.version(11);
     const UpstreamConfig& upstream = config.upstreams[checked.route->upstream_index];
     if (!had_host) request.set(http::field::host, upstream.endpoints.front().to_string());
@@ -97,8 +109,9 @@ Task<ClientReply> RequestPipeline::complete(const Config& config,
     strip_hop_by_hop(response);
     response.version(version);
     response.set(kRequestIdHeader, request_id);
-    // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own.
-    if (!reply.rest) response.prepare_payload();
+    // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own,
+    // unless the upstream's Content-Length already says it (the usual answer).
+    if (!reply.rest && !has_exact_length(response)) response.prepare_payload();
     co_return after_upstream(ClientReply{std::move(response), std::move(reply.rest)},
                              upstream_status);
 }
