@@ -76,6 +76,34 @@ TEST_CASE("200 sequential requests over one client connection all succeed") {
     CHECK(client.connections_opened() == 1);
 }
 
+TEST_CASE("one keep-alive connection carries small, large-headed and large-bodied requests in turn, each forwarded whole") {
+    // An idle connection waits with a small read buffer: a head or body past it must grow the
+    // buffer for that request, and the next small request must still be read right.
+    GatewayFixture fixture;
+    auto client = fixture.client();
+    const std::string padding(3000, 'h');
+    // Trailing whitespace keeps it one valid document of 3 KB.
+    const std::string body = R"({"active":true,"reason":"Lo ha perdido"})" + std::string(3000, ' ');
+    for (int round = 0; round < 3; ++round) {
+        INFO("round " << round);
+        const auto small = client.send("GET", kBlocksTarget, api_key({{"x-mock-echo", "1"}}));
+        REQUIRE(small.status == 200);
+        CHECK(parse_echo(small.body).valid);
+
+        const auto large_head = client.send(
+            "GET", kBlocksTarget, api_key({{"x-mock-echo", "1"}, {"X-Padding", padding}}));
+        REQUIRE(large_head.status == 200);
+        CHECK(parse_echo(large_head.body).header("X-Padding") == padding);
+
+        const auto large_body = client.send(
+            "PATCH", kPatchTarget,
+            api_key({{"Content-Type", "application/json"}, {"x-mock-echo", "1"}}), body);
+        REQUIRE(large_body.status == 200);
+        CHECK(parse_echo(large_body.body).body == body);
+    }
+    CHECK(client.connections_opened() == 1);
+}
+
 TEST_CASE("errors keep the client connection alive when the request was read completely") {
     GatewayFixture fixture;
     auto client = fixture.client();
