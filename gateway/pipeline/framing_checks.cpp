@@ -13,8 +13,29 @@ namespace {
 
 Error framing(std::string detail) { return Error{Errc::malformed_request, std::move(detail)}; }
 
-std::size_t count_fields(const http::request_header<>& header, http::field field) {
-    return header.count(field);
+/// The fields that frame a request, found in one walk over the header (a lookup per field
+/// would search Beast's case-insensitive index once for each).
+struct FramingFields {
+    std::size_t hosts = 0, lengths = 0, encodings = 0;
+    std::string_view host, length, encoding;  // the first of each
+};
+
+FramingFields framing_fields(const http::request_header<>& header) {
+    FramingFields found;
+    const auto note = [](std::size_t& count, std::string_view& first, std::string_view value) {
+        if (count++ == 0) first = value;
+    };
+    for (const auto& field : header) {
+        switch (field.name()) {
+            case http::field::host: note(found.hosts, found.host, field.value()); break;
+            case http::field::content_length: note(found.lengths, found.length, field.value()); break;
+            case http::field::transfer_encoding:
+                note(found.encodings, found.encoding, field.value());
+                break;
+            default: break;
+        }
+    }
+    return found;
 }
 
 }  // namespace
@@ -70,25 +91,26 @@ Result<std::string_view> check_framing(const http::request_header<>& header) {
                        ": methods are case-sensitive and upper case");
     }
 
-    const std::size_t hosts = count_fields(header, http::field::host);
+    const FramingFields fields = framing_fields(header);
+    const std::size_t hosts = fields.hosts;
     if (hosts > 1) return framing("header Host: given " + std::to_string(hosts) + " times");
     if (hosts == 0 && header.version() == 11) return framing("header Host: required in HTTP/1.1");
 
-    const std::size_t lengths = count_fields(header, http::field::content_length);
+    const std::size_t lengths = fields.lengths;
     if (lengths > 1) {
         return framing("header Content-Length: given " + std::to_string(lengths) + " times");
     }
     if (lengths == 1) {
-        const std::string_view value = header[http::field::content_length];
+        const std::string_view value = fields.length;
         if (value.empty() || !std::all_of(value.begin(), value.end(),
                                           [](char c) { return c >= '0' && c <= '9'; })) {
             return framing("header Content-Length: expected digits, got " + quoted_excerpt(value));
         }
     }
 
-    const std::size_t encodings = count_fields(header, http::field::transfer_encoding);
+    const std::size_t encodings = fields.encodings;
     if (encodings > 0) {
-        const std::string_view value = header[http::field::transfer_encoding];
+        const std::string_view value = fields.encoding;
         if (encodings > 1 || !iequals(trim(value), "chunked")) {
             return framing("header Transfer-Encoding: only \"chunked\" is accepted, got " +
                            quoted_excerpt(value) + (encodings > 1 ? " and more" : ""));
@@ -111,7 +133,7 @@ Result<std::string_view> check_framing(const http::request_header<>& header) {
         const std::string_view rest = target.substr(scheme.size());
         const std::size_t slash = rest.find('/');
         const std::string_view authority = rest.substr(0, slash);
-        const std::string_view host = hosts ? header[http::field::host] : std::string_view();
+        const std::string_view host = fields.host;
         if (!iequals(authority, host)) {
             return framing("request target " + quoted_excerpt(target, 128) +
                            " names another host than Host " + quoted_excerpt(host));

@@ -1,6 +1,5 @@
 #include "pipeline/request_pipeline.hpp"
 
-#include <iterator>
 #include <string>
 
 #include "pipeline/framing_checks.hpp"
@@ -28,12 +27,16 @@ ClientReply error_reply(const ErrorMessage& message, unsigned version,
     return reply;
 }
 
-/// The response is framed by one Content-Length that matches its buffered body.
+/// The response is framed by one Content-Length that matches its buffered body. One walk over
+/// the fields: Beast's index would compare names case-insensitively down a tree for each lookup.
 bool has_exact_length(const UpstreamResponse& response) {
-    if (response.find(http::field::transfer_encoding) != response.end()) return false;
-    const auto [first, last] = response.equal_range(http::field::content_length);
-    if (first == last || std::next(first) != last) return false;
-    return first->value() == std::to_string(response.body().size());
+    std::size_t lengths = 0;
+    std::string_view length;
+    for (const auto& field : response) {
+        if (field.name() == http::field::transfer_encoding) return false;
+        if (field.name() == http::field::content_length && lengths++ == 0) length = field.value();
+    }
+    return lengths == 1 && length == std::to_string(response.body().size());
 }
 
 }  // namespace
