@@ -99,6 +99,14 @@ TEST_CASE("bodies a backend could read differently are refused") {
               "document root must not be followed by other values") != std::string::npos);
     CHECK(problem("{\"active\":true,\"reason\":\"\xff\"}").find("Invalid encoding") !=
           std::string::npos);
+    // Non-ASCII bodies get the full UTF-8 check; ASCII ones cannot fail it.
+    CHECK(validate_body(block_status(), "{\"active\":true,\"reason\":\"a\xc3\xb1\"}").ok());
+    CHECK(problem("{\"active\":true,\"reason\":\"\xc3\"}").find("Invalid encoding") !=
+          std::string::npos);  // a sequence cut short
+    CHECK(problem("{\"active\":true,\"reason\":\"\xc0\xaf\"}").find("Invalid encoding") !=
+          std::string::npos);  // overlong '/'
+    CHECK(problem("{\"active\":true,\"\xe2\x82\":1}").find("Invalid encoding") !=
+          std::string::npos);  // in a key
     CHECK(errc_of("") == Errc::malformed_json);
     CHECK(problem("  ") == "body: expected a JSON document, got an empty body");
 }
