@@ -74,10 +74,13 @@ std::optional<Error> inspect_raw_head(std::string_view head) {
     if (line_end == std::string_view::npos) return std::nullopt;
     // A header line that starts with SP or HTAB continues the previous one (obs-fold, RFC 9112
     // 5.2). Beast unfolds it; a backend may not: refuse it rather than guess.
-    const std::size_t end = find_head_end(head).value_or(head.size());
-    for (std::size_t i = line_end; i + 1 < end; ++i) {
-        if (head[i] == '\n' && (head[i + 1] == ' ' || head[i + 1] == '\t')) {
-            return framing("header line " + quoted_excerpt(head.substr(i + 1, 40)) +
+    // Line by line (memchr), up to the blank line that ends the head: the body is not looked at.
+    for (std::size_t lf = line_end; lf != std::string_view::npos && lf + 1 < head.size();
+         lf = head.find('\n', lf + 1)) {
+        const char next = head[lf + 1];
+        if (next == '\n' || (next == '\r' && lf + 2 < head.size() && head[lf + 2] == '\n')) break;
+        if (next == ' ' || next == '\t') {
+            return framing("header line " + quoted_excerpt(head.substr(lf + 1, 40)) +
                            " continues the previous one (obs-fold), which is not allowed");
         }
     }

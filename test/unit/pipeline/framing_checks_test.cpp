@@ -98,6 +98,11 @@ TEST_CASE("raw head inspection catches long request lines and obs-fold") {
     CHECK(too_long->errc == Errc::uri_too_long);
     // Body bytes after the head are not the head's business.
     CHECK_FALSE(inspect_raw_head("POST / HTTP/1.1\r\nContent-Length: 3\r\n\r\n\n x"));
+    CHECK_FALSE(inspect_raw_head("POST / HTTP/1.1\nContent-Length: 3\n\n\n x"));  // bare LFs
+    // A head still arriving: a fold in its last bytes is seen already.
+    REQUIRE(inspect_raw_head("GET / HTTP/1.1\r\nHost: x\r\n "));
+    CHECK_FALSE(inspect_raw_head("GET / HTTP/1.1\r\nHost: x\r\n"));
+    CHECK_FALSE(inspect_raw_head("GET / HTTP/1.1\r\nHost: x\r\n\rX: y\r\n\r\n"));
 }
 
 TEST_CASE("bytes that cannot start an HTTP request are refused before a line ends") {
