@@ -1,13 +1,14 @@
 #include "pipeline/body_validator.hpp"
 
+#include <boost/container/small_vector.hpp>
 #include <rapidjson/error/en.h>
-#include <algorithm>
 #include <rapidjson/memorystream.h>
 #include <rapidjson/pointer.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -18,6 +19,7 @@ namespace gateway {
 namespace {
 
 using rapidjson::SizeType;
+using ObjectKeys = boost::container::small_vector<std::string, 8>;
 
 /// Sits between the reader and the schema validator: remembers what the validator cannot tell
 /// us afterwards (the type and text of the value it rejected, the keys of each open object)
@@ -101,7 +103,7 @@ public:
     std::string problem;           // set when this handler (not the validator) refused
     const char* last_type = "";    // JSON type of the last value seen
     std::string last_key;          // the last object key seen
-    std::vector<std::string> closed_object_keys;  // keys of the object closed last
+    ObjectKeys closed_object_keys;  // keys of the object closed last
 
 private:
     enum class Scalar { none, null, yes, no, signed_integer, unsigned_integer, number, string };
@@ -132,7 +134,8 @@ private:
     double last_double_ = 0;
     std::string last_string_;  // the first bytes of the last string value
     rapidjson::SchemaValidator& validator_;
-    std::vector<std::vector<std::string>> frames_;
+    // The keys of each open object. Inline storage: a body of a few short keys allocates nothing.
+    boost::container::small_vector<ObjectKeys, 4> frames_;
     int depth_ = 0;
 };
 
