@@ -10,7 +10,7 @@ TimedStream::TimedStream(Socket socket, Clock::duration granularity)
     : state_(std::make_shared<State>(std::move(socket), granularity)) {}
 
 TimedStream::TimedStream(const executor_type& executor, Clock::duration granularity)
-    : TimedStream(Socket(executor), granularity) {}
+    : state_(std::make_shared<State>(executor, granularity)) {}
 
 TimedStream::~TimedStream() {
     // A pending wait ends with operation_aborted and finds the state gone or expired.

@@ -64,6 +64,8 @@ private:
     struct State {
         State(Socket s, Clock::duration g)
             : socket(std::move(s)), timer(socket.get_executor()), granularity(g) {}
+        State(const Executor& executor, Clock::duration g)
+            : socket(executor), timer(executor), granularity(g) {}
         Socket socket;
         Timer timer;
         Clock::duration granularity;
