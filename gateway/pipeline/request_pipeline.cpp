@@ -55,10 +55,10 @@ Result<CheckedHead> RequestPipeline::admit(const Config& config,
 }
 
 Task<ClientReply> RequestPipeline::complete(const Config& config,
-                                                          const CheckedHead& checked,
-                                                          ClientRequest& request,
-                                                          std::string_view client_address,
-                                                          std::string_view request_id) {
+                                            const CheckedHead& checked,
+                                            ClientRequest& request,
+                                            std::string_view client_address,
+                                            std::string_view request_id) {
     const unsigned version = request.version();
     if (auto body = check_body(*checked.route, request.body()); !body) {
         co_return error_reply(body.error(), version, request_id);

@@ -48,9 +48,9 @@ public:
     /// Checks the body, forwards, and answers what the client gets: the upstream's success
     /// unchanged or an ErrorMessage. Never throws.
     Task<ClientReply> complete(const Config& config, const CheckedHead& checked,
-                                                    ClientRequest& request,
-                                                    std::string_view client_address,
-                                                    std::string_view request_id);
+                               ClientRequest& request,
+                               std::string_view client_address,
+                               std::string_view request_id);
 
 private:
     Forwarder& forwarder_;

@@ -85,7 +85,7 @@ HeadRead examine_head(std::string_view bytes, const Limits& limits) {
 /// within header_timeout from the first byte to the blank line, so a slow-dripping client is
 /// cut however it paces its bytes. Only called when what is buffered is incomplete.
 Task<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
-                                    const Limits& limits) {
+                         const Limits& limits) {
     stream.expires_after(limits.header_timeout);
     while (true) {
         const std::size_t have = buffer.size();
@@ -177,7 +177,7 @@ struct Connection {
 
     /// Answers a request refused before it had a route; the connection ends after it.
     Task<void> refuse(const Error& error, AccessRecord& record,
-                                 std::chrono::steady_clock::time_point started) {
+                      std::chrono::steady_clock::time_point started) {
         const std::string request_id = context.request_ids.generate();
         auto response = refusal(error, 11, request_id, record);
         co_await respond(response, false);
@@ -200,8 +200,8 @@ struct Connection {
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
 /// byte of its answer. Answers whether the connection can carry another request.
 Task<bool> serve_request(Connection& connection, std::size_t head_size,
-                                    AccessRecord& record,
-                                    std::chrono::steady_clock::time_point started) {
+                         AccessRecord& record,
+                         std::chrono::steady_clock::time_point started) {
     SessionContext& context = connection.context;
     const Limits& limits = connection.limits;
     TimedStream& stream = connection.stream;

@@ -39,7 +39,7 @@ bool is_unusable(Socket& socket) {
 }  // namespace
 
 Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, bool verify_idle,
-                                                                       Clock::time_point deadline) {
+                                                            Clock::time_point deadline) {
     while (true) {
         while (verify_idle && !fresh && !idle_.empty() &&
                is_unusable(idle_.back()->stream.socket())) {

@@ -51,7 +51,7 @@ public:
     /// connection failed). `verify_idle` first checks that an idle connection was not closed
     /// by the upstream meanwhile (one non-blocking peek), for requests that cannot be retried.
     Task<Result<Lease>> acquire(bool fresh, bool verify_idle,
-                                                  std::chrono::steady_clock::time_point deadline);
+                                std::chrono::steady_clock::time_point deadline);
 
     /// Hands a connection back: kept for reuse when `reusable`, closed otherwise.
     void release(std::unique_ptr<UpstreamConnection> connection, bool reusable);

@@ -41,8 +41,8 @@ std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(m
 
 /// Reads body bytes into `body` until the message ends or `body` holds `limit` bytes.
 Task<boost::system::error_code> read_body_up_to(UpstreamConnection& connection,
-                                                           UpstreamBodyParser& parser,
-                                                           std::string& body, std::size_t limit) {
+                                                UpstreamBodyParser& parser,
+                                                std::string& body, std::size_t limit) {
     boost::system::error_code ec;
     const auto length = parser.content_length();
     while (!parser.is_done() && body.size() < limit) {
@@ -91,8 +91,8 @@ Error read_error(const boost::system::error_code& ec, bool nothing_received,
 }
 
 Task<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
-                                   const UpstreamConfig& upstream, const std::string& name,
-                                   Clock::time_point deadline) {
+                        const UpstreamConfig& upstream, const std::string& name,
+                        Clock::time_point deadline) {
     Exchange result;
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
@@ -180,7 +180,7 @@ void Forwarder::retain_only(const Config& config) {
 }
 
 Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
-                                                          UpstreamRequest& request) {
+                                               UpstreamRequest& request) {
     // Round-robin over several endpoints; one needs no turn.
     const std::size_t turn =
         upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;

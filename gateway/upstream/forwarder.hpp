@@ -46,7 +46,7 @@ public:
 
     /// `upstream` comes from the request's own config snapshot.
     Task<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
-                                                          UpstreamRequest& request);
+                                        UpstreamRequest& request);
 
     /// Keeps the pools `config` uses and drops the others: their idle connections close now,
     /// their busy ones when the requests on them finish.

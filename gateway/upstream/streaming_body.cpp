@@ -41,9 +41,9 @@ void StreamingBody::finish(bool reusable) {
 }
 
 Task<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
-                                           http::response<http::string_body>&& head,
-                                           bool keep_alive,
-                                           std::chrono::milliseconds write_timeout) {
+                                                  http::response<http::string_body>&& head,
+                                                  bool keep_alive,
+                                                  std::chrono::milliseconds write_timeout) {
     http::response<http::buffer_body> out{std::move(head.base())};
     if (content_length_) {
         out.content_length(*content_length_);
