@@ -1,6 +1,5 @@
 #include "routing/canonical_path.hpp"
 
-#include <algorithm>
 #include <array>
 
 #include "core/text.hpp"
@@ -53,14 +52,6 @@ Result<std::string> canonicalize_path(std::string_view raw_path) {
         const std::size_t slash = rest.find('/');
         const std::string_view raw = rest.substr(0, slash);
         canonical += '/';
-        // The usual segment is already canonical: nothing to decode, nothing to re-encode.
-        if (std::all_of(raw.begin(), raw.end(), stays_plain)) {
-            if (raw == "." || raw == "..") return refuse(raw, "dot segments are not allowed");
-            canonical += raw;
-            if (slash == std::string_view::npos) break;
-            rest.remove_prefix(slash + 1);
-            continue;
-        }
         const auto decoded = percent_decode(raw, false);
         if (!decoded) return refuse(raw, "invalid percent-encoding");
         if (*decoded == "." || *decoded == "..") {
