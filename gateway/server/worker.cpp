@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -42,11 +41,12 @@ Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen
 
 void Worker::run() {
     asio::co_spawn(io_, accept_loop(), asio::detached);
+    mailbox_.open();  // after the accept loop: the context has work besides the doorbell
     io_.run();
 }
 
 void Worker::drain() {
-    asio::post(io_, [this] {
+    mailbox_.post([this] {
         session_context_.draining = true;
         boost::system::error_code ignored;
         acceptor_.close(ignored);
@@ -54,13 +54,15 @@ void Worker::drain() {
     });
 }
 
-void Worker::stop() { io_.stop(); }
+void Worker::stop() {
+    mailbox_.post([this] { io_.stop(); });
+}
 
 std::optional<std::pair<WorkerMetrics, std::size_t>> Worker::collect_metrics(
     std::chrono::milliseconds wait) {
     auto promise = std::make_shared<std::promise<std::pair<WorkerMetrics, std::size_t>>>();
     auto future = promise->get_future();
-    asio::post(io_, [this, promise] {
+    mailbox_.post([this, promise] {
         promise->set_value({metrics_, forwarder_.open_connections()});
     });
     if (future.wait_for(wait) != std::future_status::ready) return std::nullopt;
@@ -68,7 +70,7 @@ std::optional<std::pair<WorkerMetrics, std::size_t>> Worker::collect_metrics(
 }
 
 void Worker::apply(std::shared_ptr<const Config> config) {
-    asio::post(io_, [this, config = std::move(config)]() mutable {
+    mailbox_.post([this, config = std::move(config)]() mutable {
         forwarder_.retain_only(*config);
         session_context_.config = std::move(config);
     });

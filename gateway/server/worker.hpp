@@ -16,6 +16,7 @@
 #include "upstream/forwarder.hpp"
 #include "upstream/header_policy.hpp"
 #include "io/executor.hpp"
+#include "io/mailbox.hpp"
 
 namespace gateway {
 
@@ -50,9 +51,10 @@ public:
 private:
     Task<void> accept_loop();
 
-    // One thread runs this context and only it touches its sockets and timers, so the
-    // reactor's per-socket locks go (other threads only post to it, which stays locked).
-    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO};
+    // One thread runs this context and only it touches it: no locks inside Asio. Other
+    // threads reach the worker through mailbox_, never through the context itself.
+    boost::asio::io_context io_{BOOST_ASIO_CONCURRENCY_HINT_UNSAFE};
+    Mailbox mailbox_{io_};
     WorkerMetrics metrics_;
     Forwarder forwarder_;
     RequestPipeline pipeline_;
