@@ -18,13 +18,12 @@
 
 namespace gateway {
 
-/// Writes a whole message whose body is in memory and already framed (Content-Length set, or
+/// Writes a whole response whose body is in memory and already framed (Content-Length set, or
 /// no body): its head (append_head) and body in one gathered write, usually one sendmsg.
 /// Answers the bytes written; `ec` tells how it ended, deadlines are the stream's.
-template <typename Stream, bool isRequest>
+template <typename Stream>
 Task<std::size_t> write_message(
-    Stream& stream,
-    const boost::beast::http::message<isRequest, boost::beast::http::string_body>& message,
+    Stream& stream, const boost::beast::http::response<boost::beast::http::string_body>& message,
     boost::system::error_code& ec) {
     std::string head;
     head.reserve(512);

@@ -27,16 +27,6 @@ void append_fields(std::string& out, const http::fields& fields) {
 
 }  // namespace
 
-void append_head(std::string& out, const http::request_header<>& head) {
-    out += head.method_string();
-    out += ' ';
-    out += head.target();
-    out += ' ';
-    append_version(out, head.version());
-    out += "\r\n";
-    append_fields(out, head);
-}
-
 void append_head(std::string& out, const http::response_header<>& head) {
     append_version(out, head.version());
     out += ' ';

@@ -64,27 +64,22 @@ Task<ClientReply> RequestPipeline::complete(const Config& config,
         co_return error_reply(body.error(), version, request_id);
     }
 
-    // The upstream request reuses the client's message: same method, headers and body bytes,
-    // new target when rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
-    const bool had_host = request.find(http::field::host) != request.end();
-    strip_hop_by_hop(request);
-    // The gateway answered any Expect: 100-continue itself and holds the whole body.
-    request.erase(http::field::expect);
-    append_forwarded_for(request, client_address);
-    // Usually the target arrived canonical and is not rewritten: no new copy of it then.
-    if (request.target() != checked.upstream_target) request.target(checked.upstream_target);
-    request.version(11);
+    // The client's method, headers and body bytes, with the gateway's edits: new target when
+    // rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
     const UpstreamConfig& upstream = config.upstreams[checked.route->upstream_index];
-    if (!had_host) request.set(http::field::host, upstream.endpoints.front().to_string());
-    if (request.body().empty() && request.method() != http::verb::post &&
-        request.method() != http::verb::put && request.method() != http::verb::patch) {
-        request.erase(http::field::content_length);
-    } else {
-        request.prepare_payload();
-    }
+    const http::verb method = request.method();
+    const Endpoint& first_endpoint = upstream.endpoints.front();
+    UpstreamHeadEdits edits{checked.upstream_target, client_address, request_id,
+                            first_endpoint.host, first_endpoint.port};
+    edits.send_content_length = !request.body().empty() || method == http::verb::post ||
+                                method == http::verb::put || method == http::verb::patch;
+    edits.body_size = request.body().size();
+    UpstreamRequest upstream_request{method, {}, request.body()};
+    upstream_request.head.reserve(512);
+    append_upstream_head(upstream_request.head, request, edits);
 
     const auto sent = std::chrono::steady_clock::now();
-    auto forwarded = co_await forwarder_.forward(upstream, request);
+    auto forwarded = co_await forwarder_.forward(upstream, upstream_request);
     const auto upstream_duration = std::chrono::steady_clock::now() - sent;
     // Every answer from here on went by the upstream: say so, with its status (0: none came).
     const auto after_upstream = [&](ClientReply reply, unsigned upstream_status) {

@@ -3,12 +3,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 
-#include "io/write_message.hpp"
+#include <array>
 
 namespace gateway {
 
@@ -90,13 +90,16 @@ Error read_error(const boost::system::error_code& ec, bool nothing_received,
     return {Errc::upstream_reset, "reading the response from " + name + " failed: " + ec.message()};
 }
 
-Task<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request,
+Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& request,
                         const UpstreamConfig& upstream, const std::string& name,
                         Clock::time_point deadline) {
     Exchange result;
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
-    co_await write_message(connection.stream, request, ec);
+    // Head and body in one gathered write: usually one sendmsg.
+    const std::array<asio::const_buffer, 2> parts{asio::buffer(request.head),
+                                                  asio::buffer(request.body)};
+    co_await asio::async_write(connection.stream, parts, asio::redirect_error(use_task, ec));
     ec = connection.stream.result(ec);
     if (ec) {
         result.nothing_received = true;
@@ -119,7 +122,7 @@ Task<Exchange> exchange(UpstreamConnection& connection, UpstreamRequest& request
         parser = std::make_unique<UpstreamBodyParser>();
         parser->header_limit(64 * 1024);
         parser->body_limit(upstream.max_response_bytes);
-        if (request.method() == http::verb::head) parser->skip(true);
+        if (request.method == http::verb::head) parser->skip(true);
         received += co_await http::async_read_header(connection.stream, connection.buffer, *parser,
                                                      asio::redirect_error(use_task, ec));
         ec = connection.stream.result(ec);
@@ -180,7 +183,7 @@ void Forwarder::retain_only(const Config& config) {
 }
 
 Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
-                                               UpstreamRequest& request) {
+                                               const UpstreamRequest& request) {
     // Round-robin over several endpoints; one needs no turn.
     const std::size_t turn =
         upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;
@@ -190,7 +193,7 @@ Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
     const auto deadline = Clock::now() + upstream.request_timeout;
     for (int attempt = 0;; ++attempt) {
         const auto started = Clock::now();
-        auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method()), deadline);
+        auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method), deadline);
         if (!lease) {
             metrics_.count_upstream(upstream.name, Clock::now() - started, &lease.error().errc);
             co_return std::move(lease).error();
@@ -218,7 +221,7 @@ Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
         // connection. Only for idempotent methods: a PATCH may have been received and acted
         // upon, and must not be applied twice.
         const bool retry = attempt == 0 && result.nothing_received &&
-                           is_idempotent(request.method()) && Clock::now() < deadline;
+                           is_idempotent(request.method) && Clock::now() < deadline;
         if (!retry) co_return std::move(result.error);
     }
 }

@@ -21,7 +21,14 @@
 
 namespace gateway {
 
-using UpstreamRequest = boost::beast::http::request<boost::beast::http::string_body>;
+/// A request in the form the upstream gets it: its head already written out
+/// (append_upstream_head) and its body, which the caller keeps alive until forward() is done.
+struct UpstreamRequest {
+    boost::beast::http::verb method;
+    std::string head;
+    std::string_view body;
+};
+
 using UpstreamResponse = boost::beast::http::response<boost::beast::http::string_body>;
 
 /// An upstream's answer: its head and whole body, or, for a success too big to buffer, its
@@ -46,7 +53,7 @@ public:
 
     /// `upstream` comes from the request's own config snapshot.
     Task<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
-                                        UpstreamRequest& request);
+                                        const UpstreamRequest& request);
 
     /// Keeps the pools `config` uses and drops the others: their idle connections close now,
     /// their busy ones when the requests on them finish.

@@ -33,17 +33,16 @@ bool is_hop_by_hop(const http::fields::value_type& field) {
     return name.size() > 6 && iequals(name.substr(0, 6), "proxy-");
 }
 
-}  // namespace
+using NamedTokens = boost::container::small_vector<std::string_view, 8>;
 
-void strip_hop_by_hop(http::fields& fields) {
-    // Headers named by Connection are hop-by-hop too, whatever they are called. The names are
-    // views into the Connection fields, so those go last, after every other erase.
-    boost::container::small_vector<std::string_view, 8> named;
+/// The header names the Connection fields list (views into those fields); answers whether
+/// there was any Connection field.
+bool connection_tokens(const http::fields& fields, NamedTokens& named) {
     bool any_connection = false;
-    for (auto it = fields.find(http::field::connection);
-         it != fields.end() && it->name() == http::field::connection; ++it) {
+    for (const auto& field : fields) {
+        if (field.name() != http::field::connection) continue;
         any_connection = true;
-        std::string_view tokens = it->value();
+        std::string_view tokens = field.value();
         while (!tokens.empty()) {
             const std::size_t comma = tokens.find(',');
             const auto token = trim(tokens.substr(0, comma));
@@ -52,30 +51,76 @@ void strip_hop_by_hop(http::fields& fields) {
             tokens.remove_prefix(comma + 1);
         }
     }
-    // One pass over the fields rather than one lookup per hop-by-hop name.
+    return any_connection;
+}
+
+/// Hop-by-hop by its name, or named by Connection (which is dropped as well).
+bool is_dropped_hop(const http::fields::value_type& field, const NamedTokens& named) {
+    return field.name() == http::field::connection || is_hop_by_hop(field) ||
+           std::any_of(named.begin(), named.end(), [&](std::string_view name) {
+               return iequals(field.name_string(), name);
+           });
+}
+
+void append_field(std::string& out, std::string_view name, std::string_view value) {
+    out += name;
+    out += ": ";
+    out += value;
+    out += "\r\n";
+}
+
+}  // namespace
+
+void strip_hop_by_hop(http::fields& fields) {
+    // The named tokens are views into the Connection fields, so those go last.
+    NamedTokens named;
+    const bool any_connection = connection_tokens(fields, named);
     for (auto it = fields.begin(); it != fields.end();) {
-        const bool drop =
-            it->name() != http::field::connection &&
-            (is_hop_by_hop(*it) ||
-             std::any_of(named.begin(), named.end(),
-                         [&](std::string_view name) { return iequals(it->name_string(), name); }));
+        const bool drop = it->name() != http::field::connection && is_dropped_hop(*it, named);
         it = drop ? fields.erase(it) : std::next(it);
     }
     if (any_connection) fields.erase(http::field::connection);
 }
 
-void append_forwarded_for(http::fields& fields, std::string_view client_address) {
-    std::string value;
-    for (auto it = fields.find("X-Forwarded-For"); it != fields.end() &&
-                                                   iequals(it->name_string(), "X-Forwarded-For");
-         ++it) {
-        if (!value.empty()) value += ", ";
-        value += it->value();
+void append_upstream_head(std::string& out, const http::request_header<>& request,
+                          const UpstreamHeadEdits& edits) {
+    out += request.method_string();
+    out += ' ';
+    out += edits.target;
+    out += " HTTP/1.1\r\n";
+    NamedTokens named;
+    connection_tokens(request, named);
+    // Earlier X-Forwarded-For values, joined; only a chained request has any.
+    std::string forwarded_for;
+    bool host_sent = false;
+    for (const auto& field : request) {
+        const http::field name = field.name();
+        if (name == http::field::expect || name == http::field::content_length) continue;
+        if (name == http::field::unknown) {
+            const std::string_view text = field.name_string();
+            if (iequals(text, "X-Forwarded-For")) {
+                if (!forwarded_for.empty()) forwarded_for += ", ";
+                forwarded_for += field.value();
+                continue;
+            }
+            if (iequals(text, kRequestIdHeader)) continue;
+        }
+        if (is_dropped_hop(field, named)) continue;
+        host_sent = host_sent || name == http::field::host;
+        append_field(out, field.name_string(), field.value());
     }
-    if (!value.empty()) value += ", ";
-    value += client_address;
-    fields.erase("X-Forwarded-For");
-    fields.insert("X-Forwarded-For", value);
+    out += "X-Forwarded-For: ";
+    if (!forwarded_for.empty()) {
+        out += forwarded_for;
+        out += ", ";
+    }
+    out += edits.client_address;
+    out += "\r\n";
+    append_field(out, kRequestIdHeader, edits.request_id);
+    if (!host_sent) append_field(out, "Host", std::string(edits.default_host) + ":" +
+                                                  std::to_string(edits.default_port));
+    if (edits.send_content_length) append_field(out, "Content-Length", std::to_string(edits.body_size));
+    out += "\r\n";
 }
 
 RequestIdSource::RequestIdSource() {
@@ -111,22 +156,22 @@ std::string RequestIdSource::generate() {
     return id;
 }
 
-std::string RequestIdSource::ensure(http::fields& fields) {
-    const auto it = fields.find(kRequestIdHeader);
-    if (it != fields.end()) {
-        const std::string_view given = it->value();
-        const bool sane = !given.empty() && given.size() <= 128 &&
-                          std::all_of(given.begin(), given.end(), [](char c) {
-                              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
-                                     c == '_' || c == '.' || c == ':';
-                          });
-        // Exactly one sane id is kept; anything else is replaced so logs stay trustworthy.
-        if (sane && fields.count(kRequestIdHeader) == 1) return std::string(given);
-        fields.erase(kRequestIdHeader);
+std::string RequestIdSource::ensure(const http::fields& fields) {
+    std::string_view given;
+    std::size_t count = 0;
+    for (const auto& field : fields) {
+        if (field.name() == http::field::unknown && iequals(field.name_string(), kRequestIdHeader) &&
+            count++ == 0) {
+            given = field.value();
+        }
     }
-    std::string id = generate();
-    fields.insert(kRequestIdHeader, id);
-    return id;
+    const bool sane = count == 1 && !given.empty() && given.size() <= 128 &&
+                      std::all_of(given.begin(), given.end(), [](char c) {
+                          return std::isalnum(static_cast<unsigned char>(c)) || c == '-' ||
+                                 c == '_' || c == '.' || c == ':';
+                      });
+    // Exactly one sane id is kept; anything else is replaced so logs stay trustworthy.
+    return sane ? std::string(given) : generate();
 }
 
 }  // namespace gateway

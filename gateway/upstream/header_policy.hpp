@@ -1,6 +1,7 @@
 #pragma once
 
 #include <boost/beast/http/fields.hpp>
+#include <boost/beast/http/message.hpp>
 
 #include <cstdint>
 #include <random>
@@ -10,12 +11,31 @@
 namespace gateway {
 
 /// Removes the hop-by-hop headers (RFC 9110 7.6.1): Connection and every header it names,
-/// Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade. Applied to requests going
-/// up and responses coming down: each hop decides its own connection handling.
+/// Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade. Applied to responses coming
+/// down; requests going up lose the same ones in append_upstream_head. Each hop decides its own
+/// connection handling.
 void strip_hop_by_hop(boost::beast::http::fields& fields);
 
-/// Appends the client's address to X-Forwarded-For (one comma-separated list).
-void append_forwarded_for(boost::beast::http::fields& fields, std::string_view client_address);
+/// What the gateway changes in a request on its way upstream.
+struct UpstreamHeadEdits {
+    std::string_view target;          // the path (rewritten or as received) and query
+    std::string_view client_address;  // appended to X-Forwarded-For
+    std::string_view request_id;      // the only X-Request-Id the upstream sees
+    std::string_view default_host;    // Host, when the client sent none: host and port
+    std::uint16_t default_port = 0;
+    bool send_content_length = false;  // a body, or a method that takes one (even empty)
+    std::size_t body_size = 0;
+};
+
+/// Appends the request head as the upstream gets it, in one walk over the client's fields
+/// (rewriting Beast's fields in place and then serialising them cost several tree searches and
+/// allocations per header): the request line with `target` and HTTP/1.1 (keep-alive by
+/// default); every field in its order except the hop-by-hop ones (see strip_hop_by_hop), Expect
+/// (the gateway answered it and holds the whole body), Content-Length, X-Forwarded-For and
+/// X-Request-Id; then X-Forwarded-For as one comma-separated list with `client_address`
+/// appended, X-Request-Id, Host when none was forwarded, and Content-Length when asked for.
+void append_upstream_head(std::string& out, const boost::beast::http::request_header<>& request,
+                          const UpstreamHeadEdits& edits);
 
 /// Makes request ids: keeps a sane client-supplied X-Request-Id (so a trace spans hops),
 /// otherwise generates a random UUID v4. One per worker; not thread-safe by design.
@@ -23,8 +43,9 @@ class RequestIdSource {
 public:
     RequestIdSource();
 
-    /// The id this request goes by; also written into `fields` when it was generated.
-    std::string ensure(boost::beast::http::fields& fields);
+    /// The id this request goes by: the client's X-Request-Id when it sent exactly one sane
+    /// one, a new one otherwise. It replaces whatever the client sent, upstream and back.
+    std::string ensure(const boost::beast::http::fields& fields);
 
     std::string generate();
 
