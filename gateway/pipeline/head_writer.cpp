@@ -8,13 +8,6 @@ namespace http = boost::beast::http;
 
 namespace {
 
-void append_version(std::string& out, unsigned version) {
-    out += "HTTP/";
-    out += static_cast<char>('0' + version / 10);
-    out += '.';
-    out += static_cast<char>('0' + version % 10);
-}
-
 void append_fields(std::string& out, const http::fields& fields) {
     for (const auto& field : fields) {
         out += field.name_string();
@@ -27,8 +20,11 @@ void append_fields(std::string& out, const http::fields& fields) {
 
 }  // namespace
 
-void append_head(std::string& out, const http::response_header<>& head) {
-    append_version(out, head.version());
+void append_status_line(std::string& out, unsigned version, const http::response_header<>& head) {
+    out += "HTTP/";
+    out += static_cast<char>('0' + version / 10);
+    out += '.';
+    out += static_cast<char>('0' + version % 10);
     out += ' ';
     const unsigned status = head.result_int();
     out += static_cast<char>('0' + status / 100 % 10);
@@ -39,6 +35,10 @@ void append_head(std::string& out, const http::response_header<>& head) {
     const auto reason = head.reason();
     out += reason.empty() ? http::obsolete_reason(head.result()) : reason;
     out += "\r\n";
+}
+
+void append_head(std::string& out, const http::response_header<>& head) {
+    append_status_line(out, head.version(), head);
     append_fields(out, head);
 }
 

@@ -16,4 +16,8 @@ namespace gateway {
 /// one gathered write, is what the connection needs.
 void append_head(std::string& out, const boost::beast::http::response_header<>& head);
 
+/// Just the status line of `head`, in HTTP `version` (10 or 11) whatever head's own is.
+void append_status_line(std::string& out, unsigned version,
+                        const boost::beast::http::response_header<>& head);
+
 }  // namespace gateway

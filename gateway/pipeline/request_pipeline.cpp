@@ -27,18 +27,6 @@ ClientReply error_reply(const ErrorMessage& message, unsigned version,
     return reply;
 }
 
-/// The response is framed by one Content-Length that matches its buffered body. One walk over
-/// the fields: Beast's index would compare names case-insensitively down a tree for each lookup.
-bool has_exact_length(const UpstreamResponse& response) {
-    std::size_t lengths = 0;
-    std::string_view length;
-    for (const auto& field : response) {
-        if (field.name() == http::field::transfer_encoding) return false;
-        if (field.name() == http::field::content_length && lengths++ == 0) length = field.value();
-    }
-    return lengths == 1 && length == std::to_string(response.body().size());
-}
-
 }  // namespace
 
 Result<CheckedHead> RequestPipeline::admit(const Config& config,
@@ -104,12 +92,16 @@ Task<ClientReply> RequestPipeline::complete(const Config& config,
         }
     }
 
+    if (!reply.rest) {
+        ClientReply passed{std::move(response)};
+        passed.as_received = true;
+        passed.answers_head = method == http::verb::head;
+        co_return after_upstream(std::move(passed), upstream_status);
+    }
+    // A streamed body: the relay frames it (the upstream's length, or chunked).
     strip_hop_by_hop(response);
     response.version(version);
     response.set(kRequestIdHeader, request_id);
-    // A streamed body keeps the upstream's length (set by the relay); a buffered one gets its own,
-    // unless the upstream's Content-Length already says it (the usual answer).
-    if (!reply.rest && !has_exact_length(response)) response.prepare_payload();
     co_return after_upstream(ClientReply{std::move(response), std::move(reply.rest)},
                              upstream_status);
 }

@@ -30,6 +30,10 @@ struct ClientReply {
     bool forwarded = false;        // the request was sent (or tried) upstream
     unsigned upstream_status = 0;  // the upstream's status; 0 when it gave no answer
     std::chrono::nanoseconds upstream_duration{0};
+    /// `response` is the upstream's buffered answer as it came, head unedited: it is written
+    /// with append_client_head, which makes the gateway's edits as it writes.
+    bool as_received = false;
+    bool answers_head = false;  // the request was a HEAD (see ClientHeadEdits)
 };
 
 /// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,

@@ -19,6 +19,7 @@
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/framing_checks.hpp"
+#include "upstream/header_policy.hpp"
 
 namespace gateway {
 
@@ -155,6 +156,20 @@ struct Connection {
         co_return !ec && keep_alive;
     }
 
+    /// The same for an upstream's answer as it came (ClientReply::as_received): its head is
+    /// edited as it is written.
+    Task<bool> respond_as_received(const ClientResponse& response, ClientHeadEdits edits) {
+        edits.keep_alive = edits.keep_alive && !context.draining;
+        edits.body_size = response.body().size();
+        std::string head;
+        head.reserve(512);
+        append_client_head(head, response.base(), edits);
+        stream.expires_after(limits.body_timeout);
+        boost::system::error_code ec;
+        bytes_written = co_await write_head_and_body(stream, head, response.body(), ec);
+        co_return !ec && edits.keep_alive;
+    }
+
     /// Every answered request ends here: its metrics, and its access-log line when there is a log.
     void account(AccessRecord& record, std::string_view route_label, std::string_view method_label,
                  std::chrono::steady_clock::time_point started) {
@@ -243,6 +258,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     const std::shared_ptr<const Config> config = context.config;
 
     ClientResponse response;
+    std::optional<ClientHeadEdits> as_received;  // set when `response` is the upstream's, unedited
     const auto content_length = parser.content_length();
     const RouteConfig* matched_route = nullptr;
     auto admitted = context.pipeline.admit(
@@ -321,9 +337,21 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
                 co_return relayed.keep_alive;
             }
             response = std::move(reply.response);
+            if (reply.as_received) {
+                as_received.emplace();
+                as_received->version = version;
+                as_received->request_id = request_id;
+                as_received->keep_alive = keep_alive;
+                as_received->answers_head = reply.answers_head;
+            }
         }
     }
-    const bool go_on = co_await connection.respond(response, keep_alive);
+    bool go_on = false;
+    if (as_received) {
+        go_on = co_await connection.respond_as_received(response, *as_received);
+    } else {
+        go_on = co_await connection.respond(response, keep_alive);
+    }
     record.status = response.result_int();
     record.bytes_out = connection.bytes_written;
     connection.account(record, route_label, method_label, started);

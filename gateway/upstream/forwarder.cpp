@@ -3,12 +3,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
-#include <array>
+#include "io/write_message.hpp"
 
 namespace gateway {
 
@@ -96,10 +95,7 @@ Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& r
     Exchange result;
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
-    // Head and body in one gathered write: usually one sendmsg.
-    const std::array<asio::const_buffer, 2> parts{asio::buffer(request.head),
-                                                  asio::buffer(request.body)};
-    co_await asio::async_write(connection.stream, parts, asio::redirect_error(use_task, ec));
+    co_await write_head_and_body(connection.stream, request.head, request.body, ec);
     ec = connection.stream.result(ec);
     if (ec) {
         result.nothing_received = true;

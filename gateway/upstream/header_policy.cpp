@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/text.hpp"
+#include "pipeline/head_writer.hpp"
 
 namespace gateway {
 
@@ -120,6 +121,30 @@ void append_upstream_head(std::string& out, const http::request_header<>& reques
     if (!host_sent) append_field(out, "Host", std::string(edits.default_host) + ":" +
                                                   std::to_string(edits.default_port));
     if (edits.send_content_length) append_field(out, "Content-Length", std::to_string(edits.body_size));
+    out += "\r\n";
+}
+
+void append_client_head(std::string& out, const http::response_header<>& upstream,
+                        const ClientHeadEdits& edits) {
+    append_status_line(out, edits.version, upstream);
+    NamedTokens named;
+    connection_tokens(upstream, named);
+    for (const auto& field : upstream) {
+        const http::field name = field.name();
+        if (name == http::field::content_length && !edits.answers_head) continue;
+        if (name == http::field::unknown && iequals(field.name_string(), kRequestIdHeader)) continue;
+        if (is_dropped_hop(field, named)) continue;
+        append_field(out, field.name_string(), field.value());
+    }
+    append_field(out, kRequestIdHeader, edits.request_id);
+    // No body, and so no length, for these (RFC 9110 8.6; Beast's prepare_payload agrees).
+    const unsigned status = upstream.result_int();
+    const bool bodiless = status < 200 || status == 204 || status == 304;
+    if (!bodiless && !edits.answers_head) {
+        append_field(out, "Content-Length", std::to_string(edits.body_size));
+    }
+    if (edits.version >= 11 && !edits.keep_alive) out += "Connection: close\r\n";
+    if (edits.version < 11 && edits.keep_alive) out += "Connection: keep-alive\r\n";
     out += "\r\n";
 }
 

@@ -37,6 +37,27 @@ struct UpstreamHeadEdits {
 void append_upstream_head(std::string& out, const boost::beast::http::request_header<>& request,
                           const UpstreamHeadEdits& edits);
 
+/// What the gateway changes in an upstream's answer on its way to the client.
+struct ClientHeadEdits {
+    unsigned version = 11;            // the client's HTTP version
+    std::string_view request_id;      // the only X-Request-Id the client sees
+    std::size_t body_size = 0;        // the whole body, buffered
+    bool keep_alive = true;           // whether the client connection goes on
+    /// An answer to HEAD: its Content-Length is the one a GET's body would have, so the
+    /// upstream's stays and none is stated from the (absent) body.
+    bool answers_head = false;
+};
+
+/// Appends the head of a buffered upstream answer as the client gets it, in one walk over the
+/// upstream's fields: the status line in the client's version with the upstream's status and
+/// reason; every field in its order except the hop-by-hop ones, X-Request-Id and
+/// Content-Length; then X-Request-Id, Content-Length of the body (none for 1xx, 204 and 304;
+/// the upstream's own for an answer to HEAD),
+/// and Connection where the version's default is not what happens (close for HTTP/1.1,
+/// keep-alive for HTTP/1.0).
+void append_client_head(std::string& out, const boost::beast::http::response_header<>& upstream,
+                        const ClientHeadEdits& edits);
+
 /// Makes request ids: keeps a sane client-supplied X-Request-Id (so a trace spans hops),
 /// otherwise generates a random UUID v4. One per worker; not thread-safe by design.
 class RequestIdSource {

@@ -5,6 +5,7 @@
 #include "support/bodies.hpp"
 #include "support/documented_routes.hpp"
 #include "support/gateway_fixture.hpp"
+#include "support/hardening.hpp"
 
 using namespace test_support;
 using Catch::Matchers::Contains;
@@ -241,4 +242,29 @@ TEST_CASE("an upstream error relayed to the client carries the request id as wel
         api_key({{"x-mock-fault", "error-message-404"}, {"X-Request-Id", "relay-1"}}));
     CHECK(response.status == 404);
     CHECK(response.header("X-Request-Id") == "relay-1");
+}
+
+TEST_CASE("a HEAD route answers with the upstream's Content-Length (what a GET returns) and no body") {
+    TempDir dir;
+    const std::string config = insert_after(project_routes_text(), "routes:\n",
+                                            "  - name: head-subscription-blocks\n"
+                                            "    method: HEAD\n"
+                                            "    path: /v2/orgs/{orgId}/subscriptions/{subscriptionId:int64}/blocks\n"
+                                            "    roles: [API_KEY]\n"
+                                            "    upstream: selfCareSocket\n\n");
+    GatewayOptions options;
+    options.config_path = dir.write("routes.yaml", config);
+    GatewayFixture fixture(options);
+    auto client = fixture.client();
+    const auto got = client.send("GET", kBlocksTarget, api_key());
+    REQUIRE(got.status == 200);
+    REQUIRE_FALSE(got.body.empty());
+    const auto head = client.send("HEAD", kBlocksTarget, api_key());
+    INFO(head.describe());
+    CHECK(head.status == 200);
+    CHECK(head.body.empty());
+    CHECK(head.header("Content-Length") == std::to_string(got.body.size()));
+    CHECK(head.header_count("Content-Length") == 1);
+    // The connection is still in step: the next request is answered normally.
+    CHECK(client.send("GET", kBlocksTarget, api_key()).body == got.body);
 }

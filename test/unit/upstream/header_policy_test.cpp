@@ -146,3 +146,74 @@ TEST_CASE("request ids are kept when sane and generated as UUID v4 otherwise") {
     for (int i = 0; i < 1000; ++i) seen.insert(ids.generate());
     CHECK(seen.size() == 1000);
 }
+
+namespace {
+
+http::response_header<> upstream_answer(unsigned status,
+                                        std::vector<std::pair<std::string, std::string>> fields) {
+    http::response_header<> answer;
+    answer.result(status);
+    answer.version(11);
+    for (const auto& [name, value] : fields) answer.insert(name, value);
+    return answer;
+}
+
+std::string client_head(const http::response_header<>& answer, ClientHeadEdits edits) {
+    std::string out;
+    append_client_head(out, answer, edits);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("the client head: the upstream's status and fields in order, then the gateway's") {
+    const auto answer = upstream_answer(200, {{"Server", "legacy"},
+                                              {"Connection", "keep-alive, X-Hop"},
+                                              {"X-Hop", "1"},
+                                              {"Keep-Alive", "timeout=5"},
+                                              {"Content-Type", "application/json"},
+                                              {"Content-Length", "999"},
+                                              {"x-request-id", "upstream-made"},
+                                              {"Transfer-Encoding", "chunked"},
+                                              {"Cache-Control", "no-store"}});
+    ClientHeadEdits edits{11, "id-1", 145, true};
+    CHECK(client_head(answer, edits) ==
+          "HTTP/1.1 200 OK\r\n"
+          "Server: legacy\r\n"
+          "Content-Type: application/json\r\n"
+          "Cache-Control: no-store\r\n"
+          "X-Request-Id: id-1\r\n"
+          "Content-Length: 145\r\n"
+          "\r\n");
+    edits.keep_alive = false;
+    CHECK_THAT(client_head(answer, edits),
+               Catch::EndsWith("Content-Length: 145\r\nConnection: close\r\n\r\n"));
+}
+
+TEST_CASE("the client head: an HTTP/1.0 client gets its version and Connection: keep-alive only when it goes on") {
+    const auto answer = upstream_answer(201, {});
+    CHECK(client_head(answer, {10, "id", 0, true}) ==
+          "HTTP/1.0 201 Created\r\nX-Request-Id: id\r\nContent-Length: 0\r\n"
+          "Connection: keep-alive\r\n\r\n");
+    CHECK(client_head(answer, {10, "id", 0, false}) ==
+          "HTTP/1.0 201 Created\r\nX-Request-Id: id\r\nContent-Length: 0\r\n\r\n");
+}
+
+TEST_CASE("the client head: no Content-Length for 204 and 304; a HEAD answer keeps the upstream's") {
+    CHECK(client_head(upstream_answer(204, {{"Content-Length", "0"}}), {11, "id", 0, true}) ==
+          "HTTP/1.1 204 No Content\r\nX-Request-Id: id\r\n\r\n");
+    CHECK(client_head(upstream_answer(304, {{"ETag", "\"v1\""}}), {11, "id", 0, true}) ==
+          "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nX-Request-Id: id\r\n\r\n");
+    ClientHeadEdits head{11, "id", 0, true};
+    head.answers_head = true;
+    CHECK(client_head(upstream_answer(200, {{"Content-Length", "145"}}), head) ==
+          "HTTP/1.1 200 OK\r\nContent-Length: 145\r\nX-Request-Id: id\r\n\r\n");
+}
+
+TEST_CASE("the client head: the upstream's own reason phrase is kept") {
+    auto answer = upstream_answer(200, {});
+    answer.reason("Fine Indeed");
+    CHECK_THAT(client_head(answer, {11, "id", 2, true}), Catch::StartsWith("HTTP/1.1 200 Fine Indeed\r\n"));
+    CHECK_THAT(client_head(upstream_answer(299, {}), {11, "id", 2, true}),
+               Catch::StartsWith("HTTP/1.1 299 "));
+}
