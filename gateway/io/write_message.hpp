@@ -21,13 +21,13 @@ namespace gateway {
 
 /// Writes a message's head and body, both in memory, in one gathered write: usually one
 /// sendmsg. Answers the bytes written; `ec` tells how it ended, deadlines are the stream's.
+/// Not a coroutine itself (the operation copies the two buffer views), so no frame of its own.
 template <typename Stream>
 Task<std::size_t> write_head_and_body(Stream& stream, std::string_view head, std::string_view body,
                                       boost::system::error_code& ec) {
     const std::array<boost::asio::const_buffer, 2> parts{boost::asio::buffer(head),
                                                          boost::asio::buffer(body)};
-    co_return co_await boost::asio::async_write(
-        stream, parts, boost::asio::redirect_error(use_task, ec));
+    return boost::asio::async_write(stream, parts, boost::asio::redirect_error(use_task, ec));
 }
 
 /// Writes a whole response whose body is in memory and already framed (Content-Length set, or

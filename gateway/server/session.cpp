@@ -101,6 +101,21 @@ Task<HeadRead> read_head(TimedStream& stream, beast::flat_buffer& buffer,
     }
 }
 
+/// Feeds the parser what the buffer holds, without I/O, and answers the bytes it took; `ec`
+/// is clear when it simply needs more.
+std::size_t put_buffered(RequestParser& parser, beast::flat_buffer& buffer,
+                         boost::system::error_code& ec) {
+    std::size_t taken = 0;
+    while (!parser.is_done() && buffer.size() > 0) {
+        const std::size_t used = parser.put(buffer.data(), ec);
+        buffer.consume(used);
+        taken += used;
+        if (ec == http::error::need_more) ec = {};
+        if (ec || used == 0) break;
+    }
+    return taken;
+}
+
 Error parse_error(const boost::system::error_code& ec) {
     return Error{Errc::malformed_request, "cannot parse the request: " + ec.message()};
 }
@@ -296,10 +311,15 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
                                            asio::redirect_error(use_task, ec));
                 if (ec) co_return false;
             }
-            stream.expires_after(limits.body_timeout);
-            record.bytes_in += co_await http::async_read(
-                stream, buffer, parser, asio::redirect_error(use_task, ec));
-            ec = stream.result(ec);
+            // A body that came with its head (the usual small one) is parsed where it is: an
+            // asynchronous read of buffered bytes would still make a trip through the scheduler.
+            record.bytes_in += put_buffered(parser, buffer, ec);
+            if (!ec && !parser.is_done()) {
+                stream.expires_after(limits.body_timeout);
+                record.bytes_in += co_await http::async_read(
+                    stream, buffer, parser, asio::redirect_error(use_task, ec));
+                ec = stream.result(ec);
+            }
             if (ec == http::error::body_limit) {
                 refuse_request(Error{Errc::payload_too_large,
                                      "body: over the limit of " +

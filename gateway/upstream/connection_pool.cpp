@@ -38,18 +38,22 @@ bool is_unusable(Socket& socket) {
 
 }  // namespace
 
+std::optional<ConnectionPool::Lease> ConnectionPool::take_idle(bool verify_idle) {
+    while (verify_idle && !idle_.empty() && is_unusable(idle_.back()->stream.socket())) {
+        idle_.pop_back();
+        --open_;
+    }
+    if (idle_.empty()) return std::nullopt;
+    Lease lease{std::move(idle_.back()), true};
+    idle_.pop_back();
+    return lease;
+}
+
 Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, bool verify_idle,
                                                             Clock::time_point deadline) {
     while (true) {
-        while (verify_idle && !fresh && !idle_.empty() &&
-               is_unusable(idle_.back()->stream.socket())) {
-            idle_.pop_back();
-            --open_;
-        }
-        if (!fresh && !idle_.empty()) {
-            Lease lease{std::move(idle_.back()), true};
-            idle_.pop_back();
-            co_return lease;
+        if (!fresh) {
+            if (auto lease = take_idle(verify_idle)) co_return std::move(*lease);
         }
         if (open_ < max_connections_) co_return co_await connect(deadline);
         if (fresh && !idle_.empty()) {

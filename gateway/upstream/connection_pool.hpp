@@ -10,6 +10,7 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,10 @@ public:
                    boost::asio::ip::tcp::endpoint endpoint,
                    std::chrono::milliseconds connect_timeout,
                    std::chrono::milliseconds shortest_timeout, std::size_t max_connections);
+
+    /// An idle connection right away, if there is one (what acquire() tries first); after the
+    /// same check as acquire's when `verify_idle`. No coroutine: the usual case needs none.
+    std::optional<Lease> take_idle(bool verify_idle);
 
     /// An idle connection, or a new one. `fresh` skips the idle list (a retry after a reused
     /// connection failed). `verify_idle` first checks that an idle connection was not closed

@@ -38,23 +38,49 @@ bool is_success(unsigned status) { return (status >= 200 && status < 300) || sta
 
 std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
+/// Sets the parser to put the next body bytes at the end of `body` and answers the room given:
+/// what the Content-Length still promises, or else a doubling chunk (resize zero-fills, so a
+/// fixed 64 KiB per 145-byte answer would cost more than the proxying).
+std::size_t make_room(UpstreamBodyParser& parser, std::string& body, std::size_t limit) {
+    const std::size_t before = body.size();
+    const auto length = parser.content_length();
+    const std::size_t wanted = length && *length > before ? static_cast<std::size_t>(*length) - before
+                                                          : std::max<std::size_t>(4096, before);
+    const std::size_t room = std::min({wanted, std::size_t(64 * 1024), limit - before});
+    body.resize(before + room);
+    parser.get().body().data = body.data() + before;
+    parser.get().body().size = room;
+    return room;
+}
+
+/// Moves body bytes already in the connection's buffer into `body`, up to `limit`, without I/O.
+/// The usual answer's body arrives with its head, and an asynchronous read of buffered bytes
+/// would still make a trip through the scheduler.
+boost::system::error_code take_buffered_body(UpstreamConnection& connection,
+                                             UpstreamBodyParser& parser, std::string& body,
+                                             std::size_t limit) {
+    boost::system::error_code ec;
+    while (!parser.is_done() && body.size() < limit && connection.buffer.size() > 0) {
+        const std::size_t before = body.size();
+        const std::size_t room = make_room(parser, body, limit);
+        const std::size_t used = parser.put(connection.buffer.data(), ec);
+        connection.buffer.consume(used);
+        body.resize(before + room - parser.get().body().size);
+        if (ec == http::error::need_buffer) ec = {};  // the room is full: make more
+        if (ec == http::error::need_more) return {};  // the rest has yet to arrive
+        if (ec || used == 0) break;
+    }
+    return ec;
+}
+
 /// Reads body bytes into `body` until the message ends or `body` holds `limit` bytes.
 Task<boost::system::error_code> read_body_up_to(UpstreamConnection& connection,
                                                 UpstreamBodyParser& parser,
                                                 std::string& body, std::size_t limit) {
     boost::system::error_code ec;
-    const auto length = parser.content_length();
     while (!parser.is_done() && body.size() < limit) {
         const std::size_t before = body.size();
-        // Room for what the Content-Length still promises, or else a doubling chunk: resize
-        // zero-fills, so a fixed 64 KiB per 145-byte answer would cost more than the proxying.
-        const std::size_t wanted = length && *length > before
-                                       ? static_cast<std::size_t>(*length) - before
-                                       : std::max<std::size_t>(4096, before);
-        const std::size_t room = std::min({wanted, std::size_t(64 * 1024), limit - before});
-        body.resize(before + room);
-        parser.get().body().data = body.data() + before;
-        parser.get().body().size = room;
+        const std::size_t room = make_room(parser, body, limit);
         co_await http::async_read(connection.stream, connection.buffer, parser,
                                   asio::redirect_error(use_task, ec));
         ec = connection.stream.result(ec);
@@ -138,7 +164,11 @@ Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& r
     // Successes are buffered up to response_buffer_bytes and streamed past it. Errors are
     // buffered up to the same bound: only an excerpt of them reaches the client anyway.
     std::string body;
-    if (!ec) ec = co_await read_body_up_to(connection, *parser, body, upstream.response_buffer_bytes);
+    const std::size_t limit = upstream.response_buffer_bytes;
+    if (!ec) ec = take_buffered_body(connection, *parser, body, limit);
+    if (!ec && !parser->is_done() && body.size() < limit) {
+        ec = co_await read_body_up_to(connection, *parser, body, limit);
+    }
     if (ec) {
         result.nothing_received = received == 0 && !parser->got_some();
         result.error = read_error(ec, result.nothing_received, upstream, name);
@@ -189,10 +219,16 @@ Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
     const auto deadline = Clock::now() + upstream.request_timeout;
     for (int attempt = 0;; ++attempt) {
         const auto started = Clock::now();
-        auto lease = co_await pool->acquire(attempt > 0, !is_idempotent(request.method), deadline);
+        const bool verify_idle = !is_idempotent(request.method);
+        std::optional<ConnectionPool::Lease> lease;
+        if (attempt == 0) lease = pool->take_idle(verify_idle);  // the usual case, no waiting
         if (!lease) {
-            metrics_.count_upstream(upstream.name, Clock::now() - started, &lease.error().errc);
-            co_return std::move(lease).error();
+            auto acquired = co_await pool->acquire(attempt > 0, verify_idle, deadline);
+            if (!acquired) {
+                metrics_.count_upstream(upstream.name, Clock::now() - started, &acquired.error().errc);
+                co_return std::move(acquired).error();
+            }
+            lease = std::move(*acquired);
         }
         Exchange result =
             co_await exchange(*lease->connection, request, upstream, pool->name(), deadline);

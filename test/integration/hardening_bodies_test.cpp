@@ -123,6 +123,20 @@ TEST_CASE("bodies: a chunked body over the route's max_body_bytes 100 is refused
         CHECK_THAT(error.detail, Contains("100"));
         CHECK(mock_request_count(fixture.mock_port()) == 0);
     }
+    SECTION("200 bytes in chunks written together with the head: 413 all the same") {
+        const std::string body = block_status_of_size(200);
+        reset_mock_request_count(fixture.mock_port());
+        RawConnection connection(fixture.port());
+        const auto deadline = deadline_in(milliseconds(3000));
+        std::string whole = chunked_patch_head();
+        for (std::size_t at = 0; at < body.size(); at += 50) whole += chunk(body.substr(at, 50));
+        REQUIRE(connection.write(whole + "0\r\n\r\n", deadline));
+        const auto response = connection.read_response(deadline);
+        REQUIRE(response);
+        const auto error = EXPECT_ERROR(*response, 413, 41301, "PAYLOAD_TOO_LARGE");
+        CHECK_THAT(error.detail, Contains("100"));
+        CHECK(mock_request_count(fixture.mock_port()) == 0);
+    }
     SECTION("control: 100 bytes in chunks are accepted (the limit is the route's, inclusive)") {
         const std::string body = block_status_of_size(100);
         RawConnection connection(fixture.port());
