@@ -13,25 +13,15 @@
 #include <chrono>
 #include <functional>
 
+#include "io/socket_pair.hpp"
 #include "io/timed_stream.hpp"
 
 using namespace gateway;
+using gateway::test::socket_pair;
 namespace asio = boost::asio;
 using asio::ip::tcp;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
-
-namespace {
-
-/// A connected pair of sockets on 127.0.0.1.
-std::pair<Socket, Socket> socket_pair(asio::io_context& io) {
-    Acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-    Socket client(io);
-    client.connect(acceptor.local_endpoint());
-    return {acceptor.accept(), std::move(client)};
-}
-
-}  // namespace
 
 TEST_CASE("timed stream: a read that gets nothing ends with timeout at its deadline") {
     asio::io_context io;
