@@ -14,17 +14,16 @@ namespace http = boost::beast::http;
 
 namespace {
 
-ClientReply error_reply(const Error& error, unsigned version, std::string_view request_id) {
-    ClientReply reply{render_error(error, version, request_id)};
+void answer_error(ClientReply& reply, const Error& error, unsigned version,
+                  std::string_view request_id) {
+    reply.response = render_error(error, version, request_id);
     reply.error_code = info(error.errc).code;
-    return reply;
 }
 
-ClientReply error_reply(const ErrorMessage& message, unsigned version,
-                        std::string_view request_id) {
-    ClientReply reply{render_error(message, version, request_id)};
+void answer_error(ClientReply& reply, const ErrorMessage& message, unsigned version,
+                  std::string_view request_id) {
+    reply.response = render_error(message, version, request_id);
     reply.error_code = message.code;
-    return reply;
 }
 
 }  // namespace
@@ -42,14 +41,13 @@ Result<CheckedHead> RequestPipeline::admit(const Config& config,
     return check_head(config, head, matched_route);
 }
 
-Task<ClientReply> RequestPipeline::complete(const Config& config,
-                                            const CheckedHead& checked,
-                                            ClientRequest& request,
-                                            std::string_view client_address,
-                                            std::string_view request_id) {
+Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& checked,
+                                     ClientRequest& request, std::string_view client_address,
+                                     std::string_view request_id, ClientReply& reply) {
     const unsigned version = request.version();
     if (auto body = check_body(*checked.route, request.body()); !body) {
-        co_return error_reply(body.error(), version, request_id);
+        answer_error(reply, body.error(), version, request_id);
+        co_return;
     }
 
     // The client's method, headers and body bytes, with the gateway's edits: new target when
@@ -67,43 +65,42 @@ Task<ClientReply> RequestPipeline::complete(const Config& config,
     append_upstream_head(upstream_request.head, request, edits);
 
     const auto sent = std::chrono::steady_clock::now();
-    auto forwarded = co_await forwarder_.forward(upstream, upstream_request);
-    const auto upstream_duration = std::chrono::steady_clock::now() - sent;
+    UpstreamReply answer;
+    const Status forwarded = co_await forwarder_.forward(upstream, upstream_request, answer);
     // Every answer from here on went by the upstream: say so, with its status (0: none came).
-    const auto after_upstream = [&](ClientReply reply, unsigned upstream_status) {
-        reply.forwarded = true;
-        reply.upstream_status = upstream_status;
-        reply.upstream_duration = upstream_duration;
-        return reply;
-    };
-    if (!forwarded) co_return after_upstream(error_reply(forwarded.error(), version, request_id), 0);
-
-    UpstreamReply& reply = forwarded.value();
-    UpstreamResponse& response = reply.response;
-    const unsigned upstream_status = response.result_int();
-    if (!reply.rest) {
-        const auto content_type = response.find(http::field::content_type);
-        auto normalised = normalise_upstream_answer(
-            upstream.name, static_cast<int>(response.result_int()), response.reason(),
-            content_type == response.end() ? std::string_view() : content_type->value(),
-            response.body());
-        if (normalised) {
-            co_return after_upstream(error_reply(*normalised, version, request_id), upstream_status);
-        }
+    reply.forwarded = true;
+    reply.upstream_duration = std::chrono::steady_clock::now() - sent;
+    if (!forwarded) {
+        answer_error(reply, forwarded.error(), version, request_id);
+        co_return;
     }
 
-    if (!reply.rest) {
-        ClientReply passed{std::move(response)};
-        passed.as_received = true;
-        passed.answers_head = method == http::verb::head;
-        co_return after_upstream(std::move(passed), upstream_status);
+    UpstreamResponse& response = answer.response;
+    reply.upstream_status = response.result_int();
+    if (!answer.rest) {
+        const int status = static_cast<int>(response.result_int());
+        if (!passes_unchanged(status)) {
+            const auto content_type = response.find(http::field::content_type);
+            const auto normalised = normalise_upstream_answer(
+                upstream.name, status, response.reason(),
+                content_type == response.end() ? std::string_view() : content_type->value(),
+                response.body());
+            if (normalised) {
+                answer_error(reply, *normalised, version, request_id);
+                co_return;
+            }
+        }
+        reply.response = std::move(response);
+        reply.as_received = true;
+        reply.answers_head = method == http::verb::head;
+        co_return;
     }
     // A streamed body: the relay frames it (the upstream's length, or chunked).
     strip_hop_by_hop(response);
     response.version(version);
     response.set(kRequestIdHeader, request_id);
-    co_return after_upstream(ClientReply{std::move(response), std::move(reply.rest)},
-                             upstream_status);
+    reply.response = std::move(response);
+    reply.rest = std::move(answer.rest);
 }
 
 }  // namespace gateway

@@ -49,12 +49,12 @@ public:
                               std::optional<std::uint64_t> content_length, bool chunked,
                               const RouteConfig*& matched_route) const;
 
-    /// Checks the body, forwards, and answers what the client gets: the upstream's success
-    /// unchanged or an ErrorMessage. Never throws.
-    Task<ClientReply> complete(const Config& config, const CheckedHead& checked,
-                               ClientRequest& request,
-                               std::string_view client_address,
-                               std::string_view request_id);
+    /// Checks the body, forwards, and fills `reply` with what the client gets: the upstream's
+    /// success unchanged or an ErrorMessage. Filled in place: the answer is not moved through
+    /// the coroutines' return values. Never throws.
+    Task<void> complete(const Config& config, const CheckedHead& checked, ClientRequest& request,
+                        std::string_view client_address, std::string_view request_id,
+                        ClientReply& reply);
 
 private:
     Forwarder& forwarder_;

@@ -28,8 +28,7 @@ std::optional<ErrorMessage> normalise_upstream_answer(std::string_view upstream,
                                                       std::string_view reason,
                                                       std::string_view content_type,
                                                       std::string_view body) {
-    // 304 has no body by definition: the client's cache needs it as it is.
-    if ((status >= 200 && status < 300) || status == 304) return std::nullopt;
+    if (passes_unchanged(status)) return std::nullopt;
     if (!body.empty() && is_error_message(body)) return std::nullopt;
 
     const ErrcInfo& row = info(Errc::upstream_error);

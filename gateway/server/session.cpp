@@ -272,8 +272,8 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     // A request keeps the config snapshot it started with, whatever happens meanwhile.
     const std::shared_ptr<const Config> config = context.config;
 
-    ClientResponse response;
-    std::optional<ClientHeadEdits> as_received;  // set when `response` is the upstream's, unedited
+    // What the client gets: filled by a refusal here or by the pipeline, written at the end.
+    ClientReply reply;
     const auto content_length = parser.content_length();
     const RouteConfig* matched_route = nullptr;
     auto admitted = context.pipeline.admit(
@@ -289,7 +289,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         record.route = route_label;
     }
     const auto refuse_request = [&](const Error& error) {
-        response = connection.refusal(error, version, request_id, record);
+        reply.response = connection.refusal(error, version, request_id, record);
     };
     if (!admitted) {
         refuse_request(admitted.error());
@@ -339,8 +339,8 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
             // a header or body deadline still running would cut a slow but timely answer.
             stream.expires_never();
             ClientRequest request = parser.release();
-            ClientReply reply = co_await context.pipeline.complete(
-                *config, *admitted, request, connection.client_address, request_id);
+            co_await context.pipeline.complete(*config, *admitted, request,
+                                               connection.client_address, request_id, reply);
             record.error_code = reply.error_code;
             if (reply.forwarded) {
                 record.upstream = config->upstreams[admitted->route->upstream_index].name;
@@ -356,19 +356,17 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
                 connection.account(record, route_label, method_label, started);
                 co_return relayed.keep_alive;
             }
-            response = std::move(reply.response);
-            if (reply.as_received) {
-                as_received.emplace();
-                as_received->version = version;
-                as_received->request_id = request_id;
-                as_received->keep_alive = keep_alive;
-                as_received->answers_head = reply.answers_head;
-            }
         }
     }
+    ClientResponse& response = reply.response;
     bool go_on = false;
-    if (as_received) {
-        go_on = co_await connection.respond_as_received(response, *as_received);
+    if (reply.as_received) {
+        ClientHeadEdits edits;
+        edits.version = version;
+        edits.request_id = request_id;
+        edits.keep_alive = keep_alive;
+        edits.answers_head = reply.answers_head;
+        go_on = co_await connection.respond_as_received(response, edits);
     } else {
         go_on = co_await connection.respond(response, keep_alive);
     }

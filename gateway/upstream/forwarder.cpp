@@ -18,9 +18,10 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-/// How one request/response exchange on one connection ended.
+/// How one request/response exchange on one connection ended (the answer itself, when one came,
+/// is in the caller's UpstreamReply).
 struct Exchange {
-    std::optional<UpstreamResponse> response;   // the head, and the body as far as read
+    bool answered = false;  // a whole head came, and the body as far as read
     std::unique_ptr<UpstreamBodyParser> parser;  // set when the body goes on past the buffer
     std::optional<std::uint64_t> content_length;
     Error error{Errc::internal_error, ""};
@@ -115,10 +116,11 @@ Error read_error(const boost::system::error_code& ec, bool nothing_received,
     return {Errc::upstream_reset, "reading the response from " + name + " failed: " + ec.message()};
 }
 
-Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& request,
-                        const UpstreamConfig& upstream, const std::string& name,
-                        Clock::time_point deadline) {
-    Exchange result;
+/// One request/response exchange on one connection: the answer goes into `answer`, how it
+/// went into `result` (both filled in place, not moved out through the coroutine).
+Task<void> exchange(UpstreamConnection& connection, const UpstreamRequest& request,
+                    const UpstreamConfig& upstream, const std::string& name,
+                    Clock::time_point deadline, UpstreamResponse& answer, Exchange& result) {
     boost::system::error_code ec;
     connection.stream.expires_at(deadline);
     co_await write_head_and_body(connection.stream, request.head, request.body, ec);
@@ -133,7 +135,7 @@ Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& r
             result.error = {Errc::upstream_reset,
                             "sending the request to " + name + " failed: " + ec.message()};
         }
-        co_return result;
+        co_return;
     }
 
     // Interim 1xx answers (100 Continue, 103 Early Hints) precede the real one: skip them, or
@@ -158,7 +160,7 @@ Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& r
     }
     if (!ec && parser->get().result_int() < 200) {
         result.error = {Errc::upstream_bad_response, name + " sent only interim (1xx) responses"};
-        co_return result;
+        co_return;
     }
     const unsigned status = ec ? 0 : parser->get().result_int();
     // Successes are buffered up to response_buffer_bytes and streamed past it. Errors are
@@ -172,15 +174,15 @@ Task<Exchange> exchange(UpstreamConnection& connection, const UpstreamRequest& r
     if (ec) {
         result.nothing_received = received == 0 && !parser->got_some();
         result.error = read_error(ec, result.nothing_received, upstream, name);
-        co_return result;
+        co_return;
     }
     const bool complete = parser->is_done();
     result.keep_alive = complete && parser->get().keep_alive();
     if (const auto length = parser->content_length()) result.content_length = *length;
-    result.response.emplace(std::move(parser->get().base()));
-    result.response->body() = std::move(body);
+    result.answered = true;
+    answer.base() = std::move(parser->get().base());
+    answer.body() = std::move(body);
     if (!complete && is_success(status)) result.parser = std::move(parser);
-    co_return result;
 }
 
 }  // namespace
@@ -208,8 +210,8 @@ void Forwarder::retain_only(const Config& config) {
     pools_ = std::move(kept);
 }
 
-Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
-                                               const UpstreamRequest& request) {
+Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRequest& request,
+                                UpstreamReply& reply) {
     // Round-robin over several endpoints; one needs no turn.
     const std::size_t turn =
         upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;
@@ -230,12 +232,12 @@ Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
             }
             lease = std::move(*acquired);
         }
-        Exchange result =
-            co_await exchange(*lease->connection, request, upstream, pool->name(), deadline);
+        Exchange result;
+        co_await exchange(*lease->connection, request, upstream, pool->name(), deadline,
+                          reply.response, result);
         metrics_.count_upstream(upstream.name, Clock::now() - started,
-                                result.response ? nullptr : &result.error.errc);
-        if (result.response) {
-            UpstreamReply reply{std::move(*result.response), nullptr};
+                                result.answered ? nullptr : &result.error.errc);
+        if (result.answered) {
             if (result.parser) {
                 reply.rest = std::make_unique<StreamingBody>(
                     pool, std::move(lease->connection), std::move(result.parser),
@@ -245,7 +247,7 @@ Task<Result<UpstreamReply>> Forwarder::forward(const UpstreamConfig& upstream,
             } else {
                 pool->release(std::move(lease->connection), result.keep_alive);
             }
-            co_return reply;
+            co_return Ok{};
         }
         pool->release(std::move(lease->connection), false);
         // A failure before any response byte came back (typically a pooled connection the

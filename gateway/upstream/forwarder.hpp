@@ -51,9 +51,10 @@ public:
     Forwarder(Executor executor, WorkerMetrics& metrics)
         : executor_(std::move(executor)), metrics_(metrics) {}
 
-    /// `upstream` comes from the request's own config snapshot.
-    Task<Result<UpstreamReply>> forward(const UpstreamConfig& upstream,
-                                        const UpstreamRequest& request);
+    /// `upstream` comes from the request's own config snapshot. The answer goes into `reply`
+    /// (filled in place, not moved out through the coroutine); the Status says why none came.
+    Task<Status> forward(const UpstreamConfig& upstream, const UpstreamRequest& request,
+                         UpstreamReply& reply);
 
     /// Keeps the pools `config` uses and drops the others: their idle connections close now,
     /// their busy ones when the requests on them finish.
