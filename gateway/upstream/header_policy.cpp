@@ -63,13 +63,6 @@ bool is_dropped_hop(const http::fields::value_type& field, const NamedTokens& na
            });
 }
 
-void append_field(std::string& out, std::string_view name, std::string_view value) {
-    out += name;
-    out += ": ";
-    out += value;
-    out += "\r\n";
-}
-
 }  // namespace
 
 void strip_hop_by_hop(http::fields& fields) {
