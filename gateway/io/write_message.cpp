@@ -57,11 +57,12 @@ Task<std::size_t> write_head_and_body(TimedStream& stream, std::string_view head
 
 Task<std::size_t> write_message(TimedStream& stream,
                                 const boost::beast::http::response<boost::beast::http::string_body>& message,
-                                boost::system::error_code& ec) {
+                                boost::system::error_code& ec, bool head_only) {
     std::string head;
     head.reserve(512);
     append_head(head, message.base());
-    co_return co_await write_head_and_body(stream, head, message.body(), ec);
+    const std::string_view body = head_only ? std::string_view() : std::string_view(message.body());
+    co_return co_await write_head_and_body(stream, head, body, ec);
 }
 
 }  // namespace gateway

@@ -162,12 +162,14 @@ struct Connection {
     }
 
     /// Writes a response and answers whether the connection may carry another request.
-    Task<bool> respond(ClientResponse& response, bool keep_alive) {
+    /// `head_only` for an answer to HEAD: its Content-Length still says what a GET would get,
+    /// but no body follows (RFC 9110 9.3.2), or the client would read it as the next answer.
+    Task<bool> respond(ClientResponse& response, bool keep_alive, bool head_only = false) {
         keep_alive = keep_alive && !context.draining;
         response.keep_alive(keep_alive);
         stream.expires_after(limits.body_timeout);
         boost::system::error_code ec;
-        bytes_written = co_await write_message(stream, response, ec);
+        bytes_written = co_await write_message(stream, response, ec, head_only);
         co_return !ec && keep_alive;
     }
 
@@ -259,6 +261,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     http::request<http::string_body>& header = parser.get();
     const unsigned version = header.version();
     bool keep_alive = header.keep_alive();
+    const bool answers_head = header.method() == http::verb::head;
     const std::string request_id = context.request_ids.ensure(header);
     record.request_id = request_id;
     // Copies only when logging: the message moves on to the upstream and is rewritten.
@@ -368,7 +371,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         edits.answers_head = reply.answers_head;
         go_on = co_await connection.respond_as_received(response, edits);
     } else {
-        go_on = co_await connection.respond(response, keep_alive);
+        go_on = co_await connection.respond(response, keep_alive, answers_head);
     }
     record.status = response.result_int();
     record.bytes_out = connection.bytes_written;

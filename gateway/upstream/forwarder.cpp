@@ -152,7 +152,8 @@ Task<void> exchange(UpstreamConnection& connection, const UpstreamRequest& reque
         ec = connection.stream.result(ec);
         // Beast 1.74 checks Content-Length against body_limit only when the body does not
         // arrive in the same read as the head, i.e. almost never: check it here.
-        if (!ec && parser->content_length() &&
+        // Not for HEAD: its Content-Length is what a GET would get, and no body follows.
+        if (!ec && request.method != http::verb::head && parser->content_length() &&
             *parser->content_length() > upstream.max_response_bytes) {
             ec = http::error::body_limit;
         }

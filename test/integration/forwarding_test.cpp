@@ -244,16 +244,26 @@ TEST_CASE("an upstream error relayed to the client carries the request id as wel
     CHECK(response.header("X-Request-Id") == "relay-1");
 }
 
+namespace {
+
+/// The project's routes plus HEAD on the blocks path; `more` is inserted into the
+/// selfCareSocket upstream's settings.
+std::string routes_with_head_route(std::string_view more = "") {
+    std::string config = insert_after(project_routes_text(), "routes:\n",
+                                      "  - name: head-subscription-blocks\n"
+                                      "    method: HEAD\n"
+                                      "    path: /v2/orgs/{orgId}/subscriptions/{subscriptionId:int64}/blocks\n"
+                                      "    roles: [API_KEY]\n"
+                                      "    upstream: selfCareSocket\n\n");
+    return insert_after(config, "  selfCareSocket:\n", more);
+}
+
+}  // namespace
+
 TEST_CASE("a HEAD route answers with the upstream's Content-Length (what a GET returns) and no body") {
     TempDir dir;
-    const std::string config = insert_after(project_routes_text(), "routes:\n",
-                                            "  - name: head-subscription-blocks\n"
-                                            "    method: HEAD\n"
-                                            "    path: /v2/orgs/{orgId}/subscriptions/{subscriptionId:int64}/blocks\n"
-                                            "    roles: [API_KEY]\n"
-                                            "    upstream: selfCareSocket\n\n");
     GatewayOptions options;
-    options.config_path = dir.write("routes.yaml", config);
+    options.config_path = dir.write("routes.yaml", routes_with_head_route());
     GatewayFixture fixture(options);
     auto client = fixture.client();
     const auto got = client.send("GET", kBlocksTarget, api_key());
@@ -267,4 +277,39 @@ TEST_CASE("a HEAD route answers with the upstream's Content-Length (what a GET r
     CHECK(head.header_count("Content-Length") == 1);
     // The connection is still in step: the next request is answered normally.
     CHECK(client.send("GET", kBlocksTarget, api_key()).body == got.body);
+}
+
+TEST_CASE("a HEAD answer's Content-Length is not held against max_response_bytes: no body comes") {
+    TempDir dir;
+    GatewayOptions options;
+    options.config_path = dir.write("routes.yaml", routes_with_head_route("    max_response_bytes: 1024\n"));
+    GatewayFixture fixture(options);
+    auto client = fixture.client();
+    // The mock's big answer is 3 MiB; to HEAD it sends only the head, with that length.
+    const auto head = client.send("HEAD", kBlocksTarget, api_key({{"x-mock-fault", "big"}}));
+    INFO(head.describe());
+    CHECK(head.status == 200);
+    CHECK(std::stoul(head.header("Content-Length").value_or("0")) > 1024);
+    // A GET of the same is over the limit, and refused.
+    CHECK(client.send("GET", kBlocksTarget, api_key({{"x-mock-fault", "big"}})).status == 502);
+}
+
+TEST_CASE("the gateway's own error answers to HEAD have no body, and the connection stays in step") {
+    TempDir dir;
+    GatewayOptions options;
+    options.config_path = dir.write("routes.yaml", routes_with_head_route());
+    GatewayFixture fixture(options);
+    auto client = fixture.client();
+    // 401: the route matched, the roles are missing.
+    const auto refused = client.send("HEAD", kBlocksTarget, {});
+    INFO(refused.describe());
+    CHECK(refused.status == 401);
+    CHECK(refused.body.empty());
+    CHECK(std::stoul(refused.header("Content-Length").value_or("0")) > 0);
+    // 404: no route at all.
+    CHECK(client.send("HEAD", "/v2/orgs/telco/nothing", api_key()).status == 404);
+    // Had a body followed either head, this would read it as its answer.
+    const auto next = client.send("GET", kBlocksTarget, api_key());
+    INFO(next.describe());
+    CHECK(next.status == 200);
 }
