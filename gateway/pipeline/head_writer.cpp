@@ -32,7 +32,6 @@ void append_field(std::string& out, std::string_view name, std::string_view valu
     *to = '\n';
 }
 
-
 void append_status_line(std::string& out, unsigned version, const http::response_header<>& head) {
     const unsigned status = head.result_int();
     const char start[] = {'H', 'T', 'T', 'P', '/',

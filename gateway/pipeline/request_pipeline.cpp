@@ -92,7 +92,6 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
         }
         reply.response = std::move(response);
         reply.as_received = true;
-        reply.answers_head = method == http::verb::head;
         co_return;
     }
     // A streamed body: the relay frames it (the upstream's length, or chunked).

@@ -33,7 +33,6 @@ struct ClientReply {
     /// `response` is the upstream's buffered answer as it came, head unedited: it is written
     /// with append_client_head, which makes the gateway's edits as it writes.
     bool as_received = false;
-    bool answers_head = false;  // the request was a HEAD (see ClientHeadEdits)
 };
 
 /// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,

@@ -368,7 +368,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         edits.version = version;
         edits.request_id = request_id;
         edits.keep_alive = keep_alive;
-        edits.answers_head = reply.answers_head;
+        edits.answers_head = answers_head;
         go_on = co_await connection.respond_as_received(response, edits);
     } else {
         go_on = co_await connection.respond(response, keep_alive, answers_head);

@@ -8,6 +8,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "io/write_message.hpp"
+#include "pipeline/upstream_answer.hpp"
 
 namespace gateway {
 
@@ -34,8 +35,6 @@ bool is_idempotent(http::verb method) {
            method == http::verb::put || method == http::verb::delete_ ||
            method == http::verb::options;
 }
-
-bool is_success(unsigned status) { return (status >= 200 && status < 300) || status == 304; }
 
 std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
@@ -183,7 +182,8 @@ Task<void> exchange(UpstreamConnection& connection, const UpstreamRequest& reque
     result.answered = true;
     answer.base() = std::move(parser->get().base());
     answer.body() = std::move(body);
-    if (!complete && is_success(status)) result.parser = std::move(parser);
+    // Only an answer that passes unchanged can be streamed: any other is normalised from its body.
+    if (!complete && passes_unchanged(static_cast<int>(status))) result.parser = std::move(parser);
 }
 
 }  // namespace

@@ -52,9 +52,8 @@ struct ClientHeadEdits {
 /// upstream's fields: the status line in the client's version with the upstream's status and
 /// reason; every field in its order except the hop-by-hop ones, X-Request-Id and
 /// Content-Length; then X-Request-Id, Content-Length of the body (none for 1xx, 204 and 304;
-/// the upstream's own for an answer to HEAD),
-/// and Connection where the version's default is not what happens (close for HTTP/1.1,
-/// keep-alive for HTTP/1.0).
+/// the upstream's own for an answer to HEAD), and Connection where the version's default is not
+/// what happens (close for HTTP/1.1, keep-alive for HTTP/1.0).
 void append_client_head(std::string& out, const boost::beast::http::response_header<>& upstream,
                         const ClientHeadEdits& edits);
 
