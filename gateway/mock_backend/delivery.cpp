@@ -123,6 +123,24 @@ net::awaitable<bool> write_slowly(Stream& stream, const Response& res) {
     co_return res.keep_alive();
 }
 
+/// The answer, then kStrayResponse: in the same write, or `after` later. The connection stays
+/// open for the next request, as a keep-alive backend's would.
+net::awaitable<bool> write_with_stray(Stream& stream, const Response& res,
+                                      std::chrono::milliseconds after) {
+    // Named strings: they must outlive the writes' suspensions.
+    std::string answer = serialize(res);
+    const std::string stray = kStrayResponse;
+    if (after.count() == 0) {
+        answer += stray;
+        co_return co_await write_bytes(stream, answer);
+    }
+    if (!co_await write_bytes(stream, answer)) co_return false;
+    if (!co_await sleep_for(stream, after)) co_return false;
+    co_return co_await write_bytes(stream, stray);
+}
+
+constexpr std::chrono::milliseconds kStrayDelay{50};
+
 }  // namespace
 
 net::awaitable<bool> deliver(Stream& stream, Plan& plan) {
@@ -145,6 +163,10 @@ net::awaitable<bool> deliver(Stream& stream, Plan& plan) {
         case Delivery::chunked: co_return co_await write_chunked(stream, std::move(plan.response));
         case Delivery::cut: co_return co_await write_cut(stream, std::move(plan.response));
         case Delivery::slow: co_return co_await write_slowly(stream, plan.response);
+        case Delivery::extra_late:
+            co_return co_await write_with_stray(stream, plan.response, kStrayDelay);
+        case Delivery::extra_now:
+            co_return co_await write_with_stray(stream, plan.response, std::chrono::milliseconds{0});
     }
     co_return false;
 }

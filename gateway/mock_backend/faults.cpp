@@ -31,6 +31,8 @@ constexpr std::array kNamedModes{
     NamedMode{"garbage", FaultMode::garbage},
     NamedMode{"chunked", FaultMode::chunked},
     NamedMode{"slow", FaultMode::slow},
+    NamedMode{"extra-response", FaultMode::extra_response},
+    NamedMode{"extra-response-now", FaultMode::extra_response_now},
 };
 
 constexpr std::string_view kDelayPrefix = "delay-";
@@ -55,7 +57,8 @@ std::optional<Fault> parse_fault(std::string_view value) {
 
 std::string_view fault_modes_help() noexcept {
     return "html-500, text-404, json-409, error-message-404, empty-502, empty-503, hang, close, "
-           "half-body, garbage, chunked, slow, big, big-cut, delay-MS (MS from 0 to 600000)";
+           "half-body, garbage, chunked, slow, big, big-cut, extra-response, extra-response-now, "
+           "delay-MS (MS from 0 to 600000)";
 }
 
 std::optional<Response> canned_fault_response(FaultMode mode) {
@@ -84,6 +87,8 @@ std::optional<Response> canned_fault_response(FaultMode mode) {
         case FaultMode::garbage:
         case FaultMode::chunked:
         case FaultMode::slow:
+        case FaultMode::extra_response:
+        case FaultMode::extra_response_now:
         case FaultMode::delay: return std::nullopt;
     }
     return std::nullopt;

@@ -29,6 +29,9 @@ enum class FaultMode {
     chunked,    // Transfer-Encoding: chunked, two chunks
     slow,       // trickle the response out over a few seconds
     delay,      // answer normally after Fault::delay
+    // Bytes nobody asked for on a keep-alive connection (a confused backend, or a late answer).
+    extra_response,      // the answer, then a second, stray response 50 ms later
+    extra_response_now,  // the answer and a stray response in one write
 };
 
 struct Fault {

@@ -25,7 +25,7 @@ std::optional<unsigned> parse_status(std::string_view value) {
     unsigned code = 0;
     const auto* end = value.data() + value.size();
     const auto [ptr, ec] = std::from_chars(value.data(), end, code);
-    if (ec != std::errc{} || ptr != end || code < 200 || code > 599) return std::nullopt;
+    if (ec != std::errc{} || ptr != end || code < 100 || code > 999) return std::nullopt;
     return code;
 }
 
@@ -44,6 +44,8 @@ Delivery delivery_for(FaultMode mode) {
         case FaultMode::garbage: return Delivery::garbage;
         case FaultMode::chunked: return Delivery::chunked;
         case FaultMode::slow: return Delivery::slow;
+        case FaultMode::extra_response: return Delivery::extra_late;
+        case FaultMode::extra_response_now: return Delivery::extra_now;
         default: return Delivery::normal;
     }
 }
@@ -77,7 +79,7 @@ Plan plan_request(const Request& req) {
             const auto code = parse_status(*value);
             if (!code) {
                 return bad_hook(req, "Invalid x-mock-status",
-                                "x-mock-status must be a status from 200 to 599, got '" +
+                                "x-mock-status must be a status from 100 to 999, got '" +
                                     std::string{*value} + "'");
             }
             plan.response.result(*code);
