@@ -37,6 +37,9 @@ struct UpstreamConfig {
     std::size_t response_buffer_bytes = 1024 * 1024;
     /// Response bodies larger than this are refused (502), streamed or not.
     std::size_t max_response_bytes = 64 * 1024 * 1024;
+    /// Quote the upstream's error bodies in the client's detailMsg (debugging only: a legacy
+    /// backend's error page can hold stack traces and host names). Off: the access log has them.
+    bool expose_error_body = false;
 };
 
 struct NamedParam {

@@ -28,7 +28,7 @@ constexpr std::string_view kLimitKeys[] = {"max_body_bytes",    "max_header_byte
                                            "body_timeout_ms",   "max_connections"};
 constexpr std::string_view kUpstreamKeys[] = {
     "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes",
-    "response_buffer_bytes"};
+    "response_buffer_bytes", "expose_error_body"};
 constexpr std::string_view kRouteKeys[] = {
     "name", "method", "path", "path_params", "query", "body",
     "max_body_bytes", "roles", "upstream", "rewrite"};
@@ -107,6 +107,7 @@ private:
     bool resolve_hosts_;
     SchemaStore schemas_;
     std::vector<Diagnostic> diagnostics_;
+    std::vector<Diagnostic> warnings_;
     Config config_;
     std::vector<int> route_lines_;              // of config_.routes, for clash messages
     std::map<std::string, int> route_names_;    // every route name seen, with its line
@@ -278,6 +279,18 @@ void Loader::read_upstreams(const YAML::Node& node) {
         if (const auto value = body["response_buffer_bytes"]) {
             if (auto size = read_integer(value, where + " response_buffer_bytes", 1024, 1LL << 30)) {
                 upstream.response_buffer_bytes = static_cast<std::size_t>(*size);
+            }
+        }
+        if (const auto value = body["expose_error_body"]) {
+            if (auto expose = read_bool(value, where + " expose_error_body")) {
+                upstream.expose_error_body = *expose;
+                if (*expose) {
+                    warnings_.push_back(
+                        {file_, value.Mark().line + 1, value.Mark().column + 1,
+                         "warning: " + where + " expose_error_body: true quotes its error bodies "
+                         "to clients, which can show them stack traces, internal host names or "
+                         "credentials; for debugging only"});
+                }
             }
         }
         config_.upstreams.push_back(std::move(upstream));
@@ -656,7 +669,7 @@ LoadResult Loader::run(std::string_view text) {
     if (!diagnostics_.empty()) return {nullptr, std::move(diagnostics_)};
     config_.source_hash = fnv1a64_hex(text);
     config_.loaded_at = std::chrono::system_clock::now();
-    return {std::make_shared<const Config>(std::move(config_)), {}};
+    return {std::make_shared<const Config>(std::move(config_)), {}, std::move(warnings_)};
 }
 
 }  // namespace

@@ -24,6 +24,8 @@ struct ConfigOverrides {
 struct LoadResult {
     std::shared_ptr<const Config> config;  // null when there is any diagnostic
     std::vector<Diagnostic> diagnostics;
+    /// What loads but an operator should know before it ships (printed, never fatal).
+    std::vector<Diagnostic> warnings{};
 };
 
 /// Reads routes.yaml and the schemas it names into a Config, or reports every problem it

@@ -79,7 +79,14 @@ void append_access_line(std::string& out, const AccessRecord& record) {
     out += std::to_string(record.status);
     append_nullable_number(out, "error_code", static_cast<std::uint64_t>(record.error_code));
     append_nullable_string(out, "upstream", record.upstream);
+    append_key(out, "upstream_endpoint");
+    if (record.upstream_endpoint) {
+        append_json_string(out, record.upstream_endpoint->to_string());
+    } else {
+        out += "null";
+    }
     append_nullable_number(out, "upstream_status", record.upstream_status);
+    append_nullable_string(out, "upstream_error_body", record.upstream_error_body);
     append_key(out, "duration_ms");
     append_milliseconds(out, record.duration);
     append_key(out, "upstream_ms");

@@ -21,7 +21,10 @@ struct AccessRecord {
     unsigned status = 0;
     int error_code = 0;  // the ErrorMessage code the gateway answered with; 0: none
     std::string_view upstream{};     // empty: not forwarded
+    const Endpoint* upstream_endpoint = nullptr;  // where it went (HOST:PORT); null: nowhere
     unsigned upstream_status = 0;  // 0: no answer came from the upstream
+    /// The start of an upstream error body the client was not shown; empty: none.
+    std::string_view upstream_error_body{};
     std::chrono::nanoseconds duration{0};           // head complete to answer written
     std::chrono::nanoseconds upstream_duration{0};  // sending to the upstream until its answer
     std::uint64_t bytes_in = 0;   // request head and body bytes as received
@@ -34,7 +37,8 @@ std::string format_utc_time(std::chrono::system_clock::time_point time);
 /// Appends one access-log line (a JSON object, then '\n') for `record` to `out`. Fields that do
 /// not apply are null, never missing, so that every line has the same keys:
 /// {"time","event":"request","request_id","client","method","path","query","route","status",
-///  "error_code","upstream","upstream_status","duration_ms","upstream_ms","bytes_in","bytes_out"}
+///  "error_code","upstream","upstream_endpoint","upstream_status","upstream_error_body",
+///  "duration_ms","upstream_ms","bytes_in","bytes_out"}
 void append_access_line(std::string& out, const AccessRecord& record);
 
 /// The line written when a config starts serving (`event` is "config_loaded" at startup,

@@ -1,7 +1,10 @@
 #include "pipeline/framing_checks.hpp"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
+#include <string>
 
 #include "core/text.hpp"
 
@@ -38,7 +41,82 @@ FramingFields framing_fields(const http::request_header<>& header) {
     return found;
 }
 
+bool is_unreserved(char c) noexcept {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_' ||
+           c == '~';
+}
+
+bool is_sub_delim(char c) noexcept { return std::string_view("!$&'()*+,;=").find(c) != std::string_view::npos; }
+
+bool is_hex(char c) noexcept { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+
+std::string describe_char(char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte > 0x20 && byte < 0x7F) return std::string("'") + c + "'";
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    return std::string("byte 0x") + kHex[byte >> 4] + kHex[byte & 0xF];
+}
+
+/// Why `name` is not RFC 3986's reg-name (which also covers IPv4address), or nothing.
+std::optional<std::string> reg_name_problem(std::string_view name) {
+    for (std::size_t i = 0; i < name.size(); ++i) {
+        const char c = name[i];
+        if (is_unreserved(c) || is_sub_delim(c)) continue;
+        if (c == '%' && i + 2 < name.size() && is_hex(name[i + 1]) && is_hex(name[i + 2])) {
+            i += 2;
+            continue;
+        }
+        if (c == '%') return std::string("'%' not followed by two hex digits");
+        return describe_char(c) + " is not allowed in a host name";
+    }
+    return std::nullopt;
+}
+
+/// Why `literal` (between '[' and ']') is neither an IPv6 address nor an IPvFuture, or nothing.
+std::optional<std::string> ip_literal_problem(std::string_view literal) {
+    if (!literal.empty() && (literal.front() == 'v' || literal.front() == 'V')) {
+        // IPvFuture = "v" 1*HEXDIG "." 1*( unreserved / sub-delims / ":" )
+        const std::size_t dot = literal.find('.');
+        const std::string_view version = literal.substr(1, dot == std::string_view::npos ? dot : dot - 1);
+        const std::string_view rest = dot == std::string_view::npos ? std::string_view() : literal.substr(dot + 1);
+        const bool valid = !version.empty() && std::all_of(version.begin(), version.end(), is_hex) &&
+                           !rest.empty() && std::all_of(rest.begin(), rest.end(), [](char c) {
+                               return is_unreserved(c) || is_sub_delim(c) || c == ':';
+                           });
+        if (!valid) return std::string("[" + std::string(literal) + "] is not a valid IPvFuture literal");
+        return std::nullopt;
+    }
+    in6_addr address{};
+    const std::string text(literal.substr(0, 64));
+    if (literal.size() > 64 || inet_pton(AF_INET6, text.c_str(), &address) != 1) {
+        return "[" + text + "] is not an IPv6 address";
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::string> host_field_problem(std::string_view value) {
+    std::string_view port;
+    if (!value.empty() && value.front() == '[') {
+        const std::size_t close = value.find(']');
+        if (close == std::string_view::npos) return std::string("the IP literal's '[' is never closed");
+        if (auto problem = ip_literal_problem(value.substr(1, close - 1))) return problem;
+        const std::string_view after = value.substr(close + 1);
+        if (!after.empty() && after.front() != ':') {
+            return describe_char(after.front()) + " after the IP literal, where only \":port\" may follow";
+        }
+        port = after.empty() ? after : after.substr(1);
+    } else {
+        const std::size_t colon = value.find(':');
+        if (auto problem = reg_name_problem(value.substr(0, colon))) return problem;
+        if (colon != std::string_view::npos) port = value.substr(colon + 1);
+    }
+    if (!std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        return "the port " + quoted_excerpt(port) + " is not digits";
+    }
+    return std::nullopt;
+}
 
 std::optional<std::size_t> find_head_end(std::string_view bytes) noexcept {
     std::size_t from = 0;
@@ -98,6 +176,12 @@ Result<std::string_view> check_framing(const http::request_header<>& header) {
     const std::size_t hosts = fields.hosts;
     if (hosts > 1) return framing("header Host: given " + std::to_string(hosts) + " times");
     if (hosts == 0 && header.version() == 11) return framing("header Host: required in HTTP/1.1");
+    if (hosts == 1) {
+        if (auto problem = host_field_problem(fields.host)) {
+            return framing("header Host: expected host[:port] (RFC 3986), got " +
+                           quoted_excerpt(fields.host) + ": " + *problem);
+        }
+    }
 
     const std::size_t lengths = fields.lengths;
     if (lengths > 1) {

@@ -69,6 +69,7 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
     const Status forwarded = co_await forwarder_.forward(upstream, upstream_request, answer);
     // Every answer from here on went by the upstream: say so, with its status (0: none came).
     reply.forwarded = true;
+    reply.upstream_endpoint = answer.endpoint;
     reply.upstream_duration = std::chrono::steady_clock::now() - sent;
     if (!forwarded) {
         answer_error(reply, forwarded.error(), version, request_id);
@@ -84,8 +85,11 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
             const auto normalised = normalise_upstream_answer(
                 upstream.name, status, response.reason(),
                 content_type == response.end() ? std::string_view() : content_type->value(),
-                response.body());
+                response.body(), upstream.expose_error_body);
             if (normalised) {
+                // What the client is not shown, the operator finds in the access log.
+                const std::string_view body = response.body();
+                reply.upstream_error_body.assign(body.substr(0, kUpstreamLoggedBytes));
                 answer_error(reply, *normalised, version, request_id);
                 co_return;
             }

@@ -30,6 +30,10 @@ struct ClientReply {
     bool forwarded = false;        // the request was sent (or tried) upstream
     unsigned upstream_status = 0;  // the upstream's status; 0 when it gave no answer
     std::chrono::nanoseconds upstream_duration{0};
+    /// The endpoint the request went to (in the request's config snapshot); null: none.
+    const Endpoint* upstream_endpoint = nullptr;
+    /// The first kUpstreamLoggedBytes of an upstream error body the client was not shown.
+    std::string upstream_error_body{};
     /// `response` is the upstream's buffered answer as it came, head unedited: it is written
     /// with append_client_head, which makes the gateway's edits as it writes.
     bool as_received = false;

@@ -1,5 +1,6 @@
 #include "pipeline/upstream_answer.hpp"
 
+#include <boost/beast/http/status.hpp>
 #include <rapidjson/document.h>
 
 #include <algorithm>
@@ -27,7 +28,7 @@ bool is_error_message(std::string_view body) {
 std::optional<ErrorMessage> normalise_upstream_answer(std::string_view upstream, int status,
                                                       std::string_view reason,
                                                       std::string_view content_type,
-                                                      std::string_view body) {
+                                                      std::string_view body, bool quote_body) {
     if (passes_unchanged(status)) return std::nullopt;
     if (!body.empty() && is_error_message(body)) return std::nullopt;
 
@@ -42,6 +43,22 @@ std::optional<ErrorMessage> normalise_upstream_answer(std::string_view upstream,
     detail += upstream;
     detail += " answered ";
     detail += std::to_string(status);
+    if (!quote_body) {
+        const auto standard = boost::beast::http::obsolete_reason(
+            boost::beast::http::int_to_status(static_cast<unsigned>(status)));
+        if (boost::beast::http::int_to_status(static_cast<unsigned>(status)) !=
+            boost::beast::http::status::unknown) {
+            detail += ' ';
+            detail.append(standard.data(), standard.size());
+        }
+        if (body.empty()) {
+            detail += " with an empty body";
+        } else {
+            detail += "; its body is not passed on (the gateway's access log keeps it under this "
+                      "request's id)";
+        }
+        return message;
+    }
     const bool printable_reason = std::all_of(reason.begin(), reason.end(), [](char c) {
         return c >= 0x20 && c < 0x7F;
     });

@@ -29,6 +29,7 @@ void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
     }
     // An editor's save can raise several events for one content: apply each content once.
     if (loaded.config->source_hash == before->source_hash) return;
+    for (const auto& warning : loaded.warnings) std::cerr << warning.to_string() << "\n";
     for (auto& worker : workers) worker->apply(loaded.config);
     if (access_log_) access_log_->write(config_line(*loaded.config, "config_reloaded"));
     std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash

@@ -143,6 +143,7 @@ int main(int argc, char* argv[]) {
                                   ? load_config(command_line.config_path, command_line.overrides)
                                   : store.reload();
     for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.to_string() << "\n";
+    for (const auto& warning : loaded.warnings) std::cerr << warning.to_string() << "\n";
     if (!loaded.config) {
         std::cerr << "gateway: " << loaded.diagnostics.size() << " problem(s) in "
                   << command_line.config_path << (command_line.check_only ? "" : "; not starting")

@@ -18,6 +18,7 @@
 #include "core/text.hpp"
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
+#include "pipeline/chunked_framing.hpp"
 #include "pipeline/framing_checks.hpp"
 #include "upstream/header_policy.hpp"
 
@@ -303,10 +304,23 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         }
     } else {
         bool have_response = false;
+        // A chunked body's extensions are checked as they come, its parse may not buffer more
+        // than a head's worth at once (only a size line or the trailers could need that), and
+        // its trailer fields, which Beast appends to the head's, are dropped once it is read.
+        ChunkExtensionCheck chunk_extensions;
+        const bool chunked = parser.chunked();
+        std::optional<HeadFields> head_fields;
+        if (chunked) head_fields.emplace(parser.get());
+        const std::size_t unbounded = buffer.max_size();
         if (!parser.is_done()) {
             parser.body_limit(admitted->body_limit);
             parser.eager(true);
-            if (expects_continue(parser.get())) {
+            if (chunked) {
+                chunk_extensions.attach(parser);
+                buffer.max_size(std::max(limits.max_header_bytes, buffer.size()));
+            }
+            // RFC 9110 15.2: no 1xx to an HTTP/1.0 client, which would take it for the answer.
+            if (version >= 11 && expects_continue(parser.get())) {
                 // Interim: no Connection header of its own, even while draining.
                 http::response<http::empty_body> go_on{http::status::continue_, version};
                 stream.expires_after(limits.body_timeout);
@@ -323,6 +337,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
                     stream, buffer, parser, asio::redirect_error(use_task, ec));
                 ec = stream.result(ec);
             }
+            if (chunked) buffer.max_size(unbounded);
             if (ec == http::error::body_limit) {
                 refuse_request(Error{Errc::payload_too_large,
                                      "body: over the limit of " +
@@ -332,11 +347,18 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
             } else if (ec && is_disconnect(ec)) {
                 co_return false;
             } else if (ec) {
-                refuse_request(parse_error(ec));
+                if (ec == http::error::bad_chunk_extension && chunk_extensions.refusal()) {
+                    refuse_request(*chunk_extensions.refusal());
+                } else if (ec == http::error::buffer_overflow) {
+                    refuse_request(chunked_overflow_error(view_of(buffer), limits.max_header_bytes));
+                } else {
+                    refuse_request(parse_error(ec));
+                }
                 keep_alive = false;
                 have_response = true;
             }
         }
+        if (head_fields && !have_response) head_fields->drop_others(parser.get());
         if (!have_response) {
             // The client owes nothing while the upstream works (that has its own deadlines):
             // a header or body deadline still running would cut a slow but timely answer.
@@ -348,6 +370,8 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
             if (reply.forwarded) {
                 record.upstream = config->upstreams[admitted->route->upstream_index].name;
                 record.upstream_status = reply.upstream_status;
+                record.upstream_endpoint = reply.upstream_endpoint;
+                record.upstream_error_body = reply.upstream_error_body;
                 record.upstream_duration = reply.upstream_duration;
             }
             if (reply.rest) {

@@ -38,8 +38,8 @@ bool is_unusable(Socket& socket) {
 
 }  // namespace
 
-std::optional<ConnectionPool::Lease> ConnectionPool::take_idle(bool verify_idle) {
-    while (verify_idle && !idle_.empty() && is_unusable(idle_.back()->stream.socket())) {
+std::optional<ConnectionPool::Lease> ConnectionPool::take_idle() {
+    while (!idle_.empty() && is_unusable(idle_.back()->stream.socket())) {
         idle_.pop_back();
         --open_;
     }
@@ -49,11 +49,10 @@ std::optional<ConnectionPool::Lease> ConnectionPool::take_idle(bool verify_idle)
     return lease;
 }
 
-Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, bool verify_idle,
-                                                            Clock::time_point deadline) {
+Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, Clock::time_point deadline) {
     while (true) {
         if (!fresh) {
-            if (auto lease = take_idle(verify_idle)) co_return std::move(*lease);
+            if (auto lease = take_idle()) co_return std::move(*lease);
         }
         if (open_ < max_connections_) co_return co_await connect(deadline);
         if (fresh && !idle_.empty()) {

@@ -48,15 +48,16 @@ public:
                    std::chrono::milliseconds connect_timeout,
                    std::chrono::milliseconds shortest_timeout, std::size_t max_connections);
 
-    /// An idle connection right away, if there is one (what acquire() tries first); after the
-    /// same check as acquire's when `verify_idle`. No coroutine: the usual case needs none.
-    std::optional<Lease> take_idle(bool verify_idle);
+    /// An idle connection right away, if there is one (what acquire() tries first). Each is
+    /// checked first with one non-blocking peek: one on which anything arrived while it was
+    /// idle (EOF, a reset, or bytes nobody asked for, such as a stray or late response) is
+    /// closed, never reused, or those bytes would be read as the next client's answer.
+    /// No coroutine: the usual case needs none.
+    std::optional<Lease> take_idle();
 
-    /// An idle connection, or a new one. `fresh` skips the idle list (a retry after a reused
-    /// connection failed). `verify_idle` first checks that an idle connection was not closed
-    /// by the upstream meanwhile (one non-blocking peek), for requests that cannot be retried.
-    Task<Result<Lease>> acquire(bool fresh, bool verify_idle,
-                                std::chrono::steady_clock::time_point deadline);
+    /// An idle connection (checked as take_idle's), or a new one. `fresh` skips the idle list
+    /// (a retry after a reused connection failed).
+    Task<Result<Lease>> acquire(bool fresh, std::chrono::steady_clock::time_point deadline);
 
     /// Hands a connection back: kept for reuse when `reusable`, closed otherwise.
     void release(std::unique_ptr<UpstreamConnection> connection, bool reusable);
@@ -69,7 +70,7 @@ private:
     void wake_one_waiter();
 
     Executor executor_;
-    std::string name_;  // "upstream (host:port)", for error details
+    std::string name_;  // "upstream NAME", for error details (never its address)
     boost::asio::ip::tcp::endpoint endpoint_;
     std::chrono::milliseconds connect_timeout_;
     std::chrono::milliseconds shortest_timeout_;

@@ -36,6 +36,12 @@ bool is_idempotent(http::verb method) {
            method == http::verb::options;
 }
 
+/// RFC 9110 15: a status is 100 to 599 (Beast takes any three digits). 101 Switching Protocols
+/// answers an Upgrade, which the gateway never sends: after it the bytes are not HTTP.
+bool is_valid_upstream_status(unsigned status) {
+    return status >= 100 && status <= 599 && status != 101;
+}
+
 std::string milliseconds(std::chrono::milliseconds ms) { return std::to_string(ms.count()) + " ms"; }
 
 /// Sets the parser to put the next body bytes at the end of `body` and answers the room given:
@@ -156,6 +162,14 @@ Task<void> exchange(UpstreamConnection& connection, const UpstreamRequest& reque
             *parser->content_length() > upstream.max_response_bytes) {
             ec = http::error::body_limit;
         }
+        if (!ec && !is_valid_upstream_status(parser->get().result_int())) {
+            result.error = {Errc::upstream_bad_response,
+                            name + " sent an invalid HTTP response: status " +
+                                std::to_string(parser->get().result_int()) +
+                                " (a response's status is 100 to 599, and never 101 here: the "
+                                "gateway asks for no protocol upgrade)"};
+            co_return;
+        }
         if (ec || parser->get().result_int() >= 200) break;
     }
     if (!ec && parser->get().result_int() < 200) {
@@ -194,7 +208,7 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
     if (!pool) {
         const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
         pool = std::make_shared<ConnectionPool>(
-            executor_, upstream.name + " (" + endpoint.to_string() + ")", address,
+            executor_, "upstream " + upstream.name, address,
             upstream.connect_timeout, upstream.request_timeout, upstream.pool_size);
     }
     return pool;
@@ -217,16 +231,16 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
     const std::size_t turn =
         upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;
     // A copy, not a reference: a reload may drop the pool from the table while we wait.
-    const std::shared_ptr<ConnectionPool> pool =
-        pool_for(upstream, upstream.endpoints[turn % upstream.endpoints.size()]);
+    const Endpoint& endpoint = upstream.endpoints[turn % upstream.endpoints.size()];
+    reply.endpoint = &endpoint;
+    const std::shared_ptr<ConnectionPool> pool = pool_for(upstream, endpoint);
     const auto deadline = Clock::now() + upstream.request_timeout;
     for (int attempt = 0;; ++attempt) {
         const auto started = Clock::now();
-        const bool verify_idle = !is_idempotent(request.method);
         std::optional<ConnectionPool::Lease> lease;
-        if (attempt == 0) lease = pool->take_idle(verify_idle);  // the usual case, no waiting
+        if (attempt == 0) lease = pool->take_idle();  // the usual case, no waiting
         if (!lease) {
-            auto acquired = co_await pool->acquire(attempt > 0, verify_idle, deadline);
+            auto acquired = co_await pool->acquire(attempt > 0, deadline);
             if (!acquired) {
                 metrics_.count_upstream(upstream.name, Clock::now() - started, &acquired.error().errc);
                 co_return std::move(acquired).error();

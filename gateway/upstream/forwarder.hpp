@@ -36,6 +36,9 @@ using UpstreamResponse = boost::beast::http::response<boost::beast::http::string
 struct UpstreamReply {
     UpstreamResponse response;
     std::unique_ptr<StreamingBody> rest;
+    /// The endpoint tried (from the caller's config snapshot), answer or not; for the access
+    /// log only: error details name the upstream, never its address.
+    const Endpoint* endpoint = nullptr;
 };
 
 /// Sends requests to upstreams over this worker's pools, with the upstream's deadlines, and

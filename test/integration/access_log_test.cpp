@@ -118,6 +118,8 @@ TEST_CASE("access log: a forwarded request's line has every field, with exact by
     CHECK(line["error_code"].IsNull());
     CHECK(str(line["upstream"]) == "selfCareSocket");
     CHECK(line["upstream_status"].GetInt() == 200);
+    CHECK(str(line["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
+    CHECK(line["upstream_error_body"].IsNull());
     REQUIRE(line["duration_ms"].IsNumber());
     REQUIRE(line["upstream_ms"].IsNumber());
     CHECK(line["upstream_ms"].GetDouble() > 0);
@@ -148,6 +150,8 @@ TEST_CASE("access log: refusals carry their error code, the route when one match
     CHECK(str(bad_param["route"]) == "get-subscription-blocks");
     CHECK(bad_param["upstream"].IsNull());
     CHECK(bad_param["upstream_status"].IsNull());
+    CHECK(bad_param["upstream_endpoint"].IsNull());
+    CHECK(bad_param["upstream_error_body"].IsNull());
     CHECK(bad_param["upstream_ms"].IsNull());
 
     const auto no_route = wait_for_request(log, "log-no-route");
@@ -178,12 +182,18 @@ TEST_CASE("access log: an upstream error keeps the upstream's status beside the 
     CHECK(html["error_code"].GetInt() == 50090);
     CHECK(str(html["upstream"]) == "selfCareSocket");
     CHECK(html["upstream_status"].GetInt() == 500);
+    // What the client was not shown of the upstream's answer, and where the request went.
+    CHECK(str(html["upstream_error_body"]) ==
+          "<html><body><h1>500 Internal Server Error</h1></body></html>");
+    CHECK(str(html["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
 
     const auto down = wait_for_request(log, "log-upstream-down");
     CHECK(down["status"].GetInt() == 502);
     CHECK(down["error_code"].GetInt() == 50202);
     CHECK(str(down["upstream"]) == "selfCareSocket");
     CHECK(down["upstream_status"].IsNull());  // no answer came
+    CHECK(down["upstream_error_body"].IsNull());
+    CHECK(str(down["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
     CHECK(down["upstream_ms"].IsNumber());
 }
 

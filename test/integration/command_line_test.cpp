@@ -332,3 +332,32 @@ TEST_CASE("SIGTERM after serving requests stops the gateway") {
     REQUIRE(::kill(process.pid(), SIGTERM) == 0);
     CHECK(process.wait_for_exit(deadline_in(std::chrono::milliseconds(3000))));
 }
+
+TEST_CASE("gateway --check warns, with its position, about an upstream that exposes its error bodies, and still passes") {
+    TempDir dir;
+    const std::string text = R"(upstreams:
+  backend:
+    endpoints: [127.0.0.1:9001]
+    expose_error_body: true
+  quiet:
+    endpoints: [127.0.0.1:9002]
+    expose_error_body: false
+routes:
+  - {name: r, method: GET, path: /r, roles: [API_KEY], upstream: backend}
+  - {name: q, method: GET, path: /q, roles: [API_KEY], upstream: quiet}
+)";
+    const std::string file = dir.write("routes.yaml", text);
+    const auto result = run_to_completion(GATEWAY_BIN, {"--check", "--config", file});
+    INFO("stdout: " << result.out << "\nstderr: " << result.err);
+    CHECK(result.exit_code == 0);
+    CHECK_THAT(result.err, Contains(file + ":4:24: warning: upstream 'backend' expose_error_body: true"));
+    CHECK_THAT(result.err, !Contains("'quiet'"));
+    CHECK_THAT(result.out, Contains("OK, 2 routes"));
+    // Not a boolean: an error like any other.
+    const std::string bad = dir.write("bad.yaml", kUpstreams + "    expose_error_body: sometimes\n" +
+                                                      "routes:\n  - {name: r, method: GET, path: /r, "
+                                                      "roles: [A], upstream: backend}\n");
+    const auto refused = run_to_completion(GATEWAY_BIN, {"--check", "--config", bad});
+    CHECK(refused.exit_code == 1);
+    CHECK_THAT(refused.err, Contains("expose_error_body must be true or false"));
+}

@@ -42,6 +42,18 @@ std::string block_status_of_size(std::size_t size) {
     return prefix + std::string(size - prefix.size() - suffix.size(), 'r') + suffix;
 }
 
+/// Reads the mock's x-mock-echo answer off `connection`: a 200 whose body says what the
+/// upstream received.
+EchoedRequest read_echo(RawConnection& connection, Clock::time_point deadline) {
+    const auto response = connection.read_response(deadline);
+    REQUIRE(response);
+    INFO(response->describe());
+    REQUIRE(response->status == 200);
+    auto echo = parse_echo(response->body);
+    REQUIRE(echo.valid);
+    return echo;
+}
+
 struct BadBody {
     const char* what;
     std::string body;
@@ -84,12 +96,7 @@ TEST_CASE("bodies: a chunked PATCH sent in three chunks reaches the upstream wit
     REQUIRE(connection.write(chunked_patch_head("x-mock-echo: 1\r\n"), deadline));
     for (const auto& piece : pieces) REQUIRE(connection.write(chunk(piece), deadline));
     REQUIRE(connection.write("0\r\n\r\n", deadline));
-    const auto response = connection.read_response(deadline);
-    REQUIRE(response);
-    INFO(response->describe());
-    REQUIRE(response->status == 200);
-    const auto echo = parse_echo(response->body);
-    REQUIRE(echo.valid);
+    const auto echo = read_echo(connection, deadline);
     CHECK(echo.method == "PATCH");
     CHECK(echo.body == body);
     CHECK(echo.header("Content-Length") == std::to_string(body.size()));
@@ -146,12 +153,7 @@ TEST_CASE("bodies: a chunked body over the route's max_body_bytes 100 is refused
             REQUIRE(connection.write(chunk(body.substr(at, 30)), deadline));
         }
         REQUIRE(connection.write("0\r\n\r\n", deadline));
-        const auto response = connection.read_response(deadline);
-        REQUIRE(response);
-        INFO(response->describe());
-        REQUIRE(response->status == 200);
-        const auto echo = parse_echo(response->body);
-        REQUIRE(echo.valid);
+        const auto echo = read_echo(connection, deadline);
         CHECK(echo.body == body);
     }
 }
@@ -171,4 +173,68 @@ TEST_CASE("bodies: a 10,000-level document is a 400 and the gateway stays up") {
     CHECK(mock_request_count(fixture.mock_port()) == 0);
     const auto ok = client.send("PATCH", kPatchTarget, json_headers(), R"({"active":true})");
     CHECK(ok.status == 201);
+}
+
+TEST_CASE("bodies: a chunked body's trailer fields never reach the upstream: no second x-auth-roles, Host, Content-Type or X-Forwarded-For") {
+    GatewayFixture fixture;
+    const std::string body = R"({"active": true, "reason": "Lo ha perdido"})";
+    RawConnection connection(fixture.port());
+    const auto deadline = deadline_in(milliseconds(3000));
+    const std::string trailers =
+        "x-auth-roles: ADMIN\r\nHost: evil.example\r\nContent-Type: text/plain\r\n"
+        "X-Forwarded-For: 6.6.6.6\r\nX-Trailer-Only: sneaked\r\n";
+    REQUIRE(connection.write(chunked_patch_head("x-mock-echo: 1\r\n") + chunk(body) + "0\r\n" +
+                                 trailers + "\r\n",
+                             deadline));
+    const auto echo = read_echo(connection, deadline);
+    CHECK(echo.body == body);
+    CHECK(echo.header_count("x-auth-roles") <= 1);
+    CHECK(echo.header("x-auth-roles").value_or("API_KEY") == "API_KEY");
+    CHECK(echo.header_count("Host") == 1);
+    CHECK(echo.header("Host").value_or("") != "evil.example");
+    CHECK(echo.header_count("Content-Type") == 1);
+    CHECK(echo.header("Content-Type") == "application/json");
+    CHECK_THAT(echo.header("X-Forwarded-For").value_or(""), !Contains("6.6.6.6"));
+    CHECK(echo.header_count("X-Trailer-Only") == 0);
+    // The connection goes on in step: the next request gets its own answer.
+    REQUIRE(connection.write(std::string("GET ") + kBlocksTarget +
+                                 " HTTP/1.1\r\nHost: gateway\r\nx-auth-roles: API_KEY\r\n\r\n",
+                             deadline));
+    const auto next = connection.read_response(deadline);
+    REQUIRE(next);
+    CHECK(next->status == 200);
+    CHECK_THAT(next->body, Contains("\"subscription_id\":214748364"));
+}
+
+TEST_CASE("bodies: a trailer section over max_header_bytes is refused with 431 code 43101 and not forwarded") {
+    GatewayFixture fixture;
+    reset_mock_request_count(fixture.mock_port());
+    const std::string body = R"({"active": true})";
+    // 20 KiB of trailer fields, over the default 16 KiB bound, written in pieces.
+    std::string trailers;
+    for (int i = 0; i < 20; ++i) trailers += "X-Pad-" + std::to_string(i) + ": " + std::string(1000, 'p') + "\r\n";
+    const auto drained = send_raw(fixture.port(),
+                                  chunked_patch_head() + chunk(body) + "0\r\n" + trailers + "\r\n",
+                                  milliseconds(3000));
+    const auto responses = parse_responses(drained.bytes);
+    REQUIRE(responses.size() == 1);
+    const auto error = EXPECT_ERROR(responses.front(), 431, 43101, "REQUEST_HEADER_FIELDS_TOO_LARGE");
+    CHECK(error.detail == "chunked body: the trailer section is over 16384 bytes");
+    CHECK(drained.closed);
+    CHECK(mock_request_count(fixture.mock_port()) == 0);
+}
+
+TEST_CASE("bodies: a chunk-size line over max_header_bytes (a huge extension) is refused with 400 and not forwarded") {
+    GatewayFixture fixture;
+    reset_mock_request_count(fixture.mock_port());
+    const std::string body = R"({"active": true})";
+    const std::string line = "10;ext=" + std::string(20000, 'e') + "\r\n";
+    const auto drained = send_raw(fixture.port(), chunked_patch_head() + line + body + "\r\n0\r\n\r\n",
+                                  milliseconds(3000));
+    const auto responses = parse_responses(drained.bytes);
+    REQUIRE(responses.size() == 1);
+    const auto error = EXPECT_ERROR(responses.front(), 400, 40000, "BAD_REQUEST");
+    CHECK(error.detail == "chunked body: a chunk-size line is over 16384 bytes");
+    CHECK(drained.closed);
+    CHECK(mock_request_count(fixture.mock_port()) == 0);
 }

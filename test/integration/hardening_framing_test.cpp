@@ -393,3 +393,59 @@ TEST_CASE("framing: a valid request pipelined after a refused one is not answere
         check_refused(fixture, c.bytes);
     }
 }
+
+TEST_CASE("framing: a quoted chunk extension holding LF, NUL, DEL or another control byte is refused") {
+    GatewayFixture fixture;
+    const std::string head = patch_head() + "Transfer-Encoding: chunked\r\n\r\n";
+    const auto with_extension = [&](const std::string& ext) {
+        return head + "10;" + ext + "\r\n" + kBody + "\r\n0\r\n\r\n";
+    };
+    const std::vector<Case> cases = {
+        {"LF in a quoted value", with_extension("a=\"x\ny\"")},
+        {"NUL in a quoted value", with_extension(std::string("a=\"x") + '\0' + "y\"")},
+        {"DEL in a quoted value", with_extension("a=\"x\x7fy\"")},
+        {"0x01 in a quoted value", with_extension("a=\"x\x01y\"")},
+        {"ESC after a backslash", with_extension("a=\"x\\\x1by\"")},
+        {"LF in the last chunk's extension", head + "10\r\n" + kBody + "\r\n0;a=\"\n\"\r\n\r\n"},
+    };
+    for (const auto& c : cases) {
+        INFO("case: " << c.what);
+        const auto error = check_refused(fixture, c.bytes);
+        CHECK_THAT(error.detail, Contains("chunk extension") && Contains("control byte"));
+    }
+}
+
+TEST_CASE("framing: valid chunk extensions (tokens, quoted strings with SP and HTAB) are accepted") {
+    GatewayFixture fixture;
+    const std::string head = patch_head() + "Transfer-Encoding: chunked\r\n\r\n";
+    for (const std::string ext : {";a", ";a=b", ";a=\"x y\"", ";a=\"x\ty\";b=c"}) {
+        INFO("extension: " << printable(ext));
+        const auto drained =
+            send_raw(fixture.port(), head + "10" + ext + "\r\n" + kBody + "\r\n0\r\n\r\n", kRefusalDeadline);
+        const auto responses = parse_responses(drained.bytes);
+        REQUIRE(responses.size() == 1);
+        CHECK(responses.front().status == 201);
+    }
+}
+
+TEST_CASE("framing: a Host that is not RFC 3986's host and optional port is refused: a@b, x/y, x y, x, y, an unclosed IPv6 literal, x:abc") {
+    GatewayFixture fixture;
+    for (const std::string host : {"a@b", "x/y", "x y", "x, y", "[::1", "x:abc", "a?b", "gateway:80:80"}) {
+        INFO("Host: " << host);
+        const auto error = check_refused(fixture, get_blocks("", "Host: " + host + "\r\n"));
+        CHECK_THAT(error.detail, Contains("header Host: expected host[:port]") && Contains(host));
+    }
+}
+
+TEST_CASE("framing: valid Host forms are served: a name with a port, IPv4, IPv6 literal") {
+    GatewayFixture fixture;
+    for (const std::string host : {"gateway:8080", "127.0.0.1", "[::1]:8080", "api.example.com"}) {
+        INFO("Host: " << host);
+        const auto drained = send_raw(fixture.port(),
+                                      get_blocks("Connection: close\r\n", "Host: " + host + "\r\n"),
+                                      kRefusalDeadline);
+        const auto responses = parse_responses(drained.bytes);
+        REQUIRE(responses.size() == 1);
+        CHECK(responses.front().status == 200);
+    }
+}

@@ -198,3 +198,18 @@ TEST_CASE("upstream faults: a streamed answer that breaks off reaches the client
     auto client = fixture.client();
     check_next_request_served(client);
 }
+
+TEST_CASE("upstream faults: a status outside 100-599 (999, 600) or an unasked-for 101 is an invalid response: 502 code 50203") {
+    GatewayFixture fixture(short_upstream_timeout());
+    auto client = fixture.client(milliseconds(3000));
+    for (const char* status : {"999", "600", "101"}) {
+        INFO("x-mock-status: " << status);
+        const auto started = Clock::now();
+        const auto response = client.send("GET", kBlocksTarget, api_key({{"x-mock-status", status}}));
+        const auto error = EXPECT_ERROR(response, 502, 50203, "BAD_GATEWAY");
+        CHECK_THAT(error.detail, Contains("upstream selfCareSocket sent an invalid HTTP response: status " +
+                                          std::string(status)));
+        CHECK(elapsed_ms(started) < 1000);
+        check_next_request_served(client);
+    }
+}

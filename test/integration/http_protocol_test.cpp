@@ -3,6 +3,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include "support/bodies.hpp"
 #include "support/documented_routes.hpp"
 #include "support/gateway_fixture.hpp"
@@ -237,4 +239,22 @@ TEST_CASE("a chunked PATCH body is accepted and forwarded with the same bytes") 
     CHECK(echo.body == R"({"active": true})");
     CHECK(echo.header_count("Transfer-Encoding") == 0);
     CHECK(echo.header("Content-Length") == "16");
+}
+
+TEST_CASE("an HTTP/1.0 client sending Expect: 100-continue gets no 100 Continue, only its final answer") {
+    GatewayFixture fixture;
+    const std::string head = std::string("PATCH ") + kPatchTarget +
+                             " HTTP/1.0\r\nHost: gateway\r\nx-auth-roles: API_KEY\r\n"
+                             "Content-Type: application/json\r\nContent-Length: 16\r\n"
+                             "Expect: 100-continue\r\n\r\n";
+    RawConnection connection(fixture.port());
+    const auto deadline = deadline_in(kTimeout);
+    REQUIRE(connection.write(head, deadline));
+    // A 1.0 client does not wait for a 100 (RFC 9110 15.2): it sends its body after a pause.
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    REQUIRE(connection.write(kExpectBody, deadline));
+    const auto drained = connection.read_until_close(deadline);
+    INFO("bytes received:\n" << drained.bytes);
+    CHECK_THAT(drained.bytes, StartsWith("HTTP/1.0 201"));
+    CHECK(drained.bytes.find("100 Continue") == std::string::npos);
 }

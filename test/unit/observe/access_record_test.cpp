@@ -32,6 +32,8 @@ TEST_CASE("access line: a forwarded request has every field, in a fixed order") 
     record.route = "get-account-penalties";
     record.status = 200;
     record.upstream = "penalties";
+    const Endpoint endpoint{"penalties.internal", 9002};
+    record.upstream_endpoint = &endpoint;
     record.upstream_status = 200;
     record.duration = microseconds(1234);
     record.upstream_duration = microseconds(987);
@@ -41,7 +43,8 @@ TEST_CASE("access line: a forwarded request has every field, in a fixed order") 
           R"({"time":"2026-11-23T22:40:01.123Z","event":"request","request_id":"trace-1",)"
           R"("client":"10.0.0.7","method":"GET","path":"/v2/orgs/telco/penalties/7",)"
           R"("query":"reason=cancel","route":"get-account-penalties","status":200,)"
-          R"("error_code":null,"upstream":"penalties","upstream_status":200,)"
+          R"("error_code":null,"upstream":"penalties","upstream_endpoint":"penalties.internal:9002",)"
+          R"("upstream_status":200,"upstream_error_body":null,)"
           R"("duration_ms":1.234,"upstream_ms":0.987,"bytes_in":120,"bytes_out":345})"
           "\n");
 }
@@ -57,7 +60,8 @@ TEST_CASE("access line: what does not apply is null, and the keys stay the same"
     CHECK(line_of(record) ==
           R"({"time":"2026-11-23T22:40:01.123Z","event":"request","request_id":"r",)"
           R"("client":"127.0.0.1","method":null,"path":null,"query":null,"route":null,)"
-          R"("status":431,"error_code":43101,"upstream":null,"upstream_status":null,)"
+          R"("status":431,"error_code":43101,"upstream":null,"upstream_endpoint":null,)"
+          R"("upstream_status":null,"upstream_error_body":null,)"
           R"("duration_ms":0.000,"upstream_ms":null,"bytes_in":0,"bytes_out":0})"
           "\n");
 }
@@ -101,4 +105,19 @@ TEST_CASE("config line: lists every route with method, path and upstream") {
     CHECK(std::string(routes[0]["path"].GetString()) ==
           "/v2/orgs/{orgId}/subscriptions/{subscriptionId:int64}/blocks");
     CHECK(std::string(routes[0]["upstream"].GetString()) == "selfCareSocket");
+}
+
+TEST_CASE("access line: an upstream error body the client was not shown is logged, escaped") {
+    AccessRecord record;
+    record.time = kTime;
+    record.upstream = "selfCareSocket";
+    record.upstream_status = 500;
+    record.upstream_error_body = "<h1>\"boom\"</h1>\n\tat com.telco.Db(Db.java:42)\x01";
+    const std::string line = line_of(record);
+    CHECK(line.find('\n') == line.size() - 1);
+    rapidjson::Document parsed;
+    parsed.Parse(line.data(), line.size() - 1);
+    REQUIRE_FALSE(parsed.HasParseError());
+    CHECK(std::string(parsed["upstream_error_body"].GetString()) ==
+          "<h1>\"boom\"</h1>\n\tat com.telco.Db(Db.java:42)\x01");
 }

@@ -116,3 +116,42 @@ TEST_CASE("bytes that cannot start an HTTP request are refused before a line end
     CHECK(inspect_raw_head(std::string(40, 'A')));
     CHECK(inspect_raw_head("{\"json\": 1}"));
 }
+
+TEST_CASE("Host is RFC 3986 host with an optional port: invalid values are refused with what is wrong") {
+    const std::vector<std::pair<std::string, std::string>> invalid = {
+        {"a@b", "'@' is not allowed in a host name"},
+        {"x/y", "'/' is not allowed in a host name"},
+        {"x y", "byte 0x20 is not allowed in a host name"},
+        {"x, y", "byte 0x20 is not allowed in a host name"},
+        {"[::1", "the IP literal's '[' is never closed"},
+        {"x:abc", "the port \"abc\" is not digits"},
+        {"x:80:81", "the port \"80:81\" is not digits"},
+        {"[::1]x", "'x' after the IP literal, where only \":port\" may follow"},
+        {"[1.2.3]", "[1.2.3] is not an IPv6 address"},
+        {"[vz.x]", "[vz.x] is not a valid IPvFuture literal"},
+        {"a%2", "'%' not followed by two hex digits"},
+        {"a?b", "'?' is not allowed in a host name"},
+        {"a#b", "'#' is not allowed in a host name"},
+    };
+    for (const auto& [value, why] : invalid) {
+        CAPTURE(value);
+        const std::string detail = refusal("GET /a HTTP/1.1\r\nHost: " + value + "\r\n\r\n");
+        CHECK(detail.find("header Host: expected host[:port] (RFC 3986), got \"" + value + "\"") == 0);
+        CHECK(detail.find(why) != std::string::npos);
+        CHECK(host_field_problem(value).has_value());
+    }
+    // HTTP/1.0 too: a Host given is checked the same.
+    refusal("GET /a HTTP/1.0\r\nHost: a@b\r\n\r\n");
+}
+
+TEST_CASE("Host accepts every valid form: names, IPv4, IPv6 and IPvFuture literals, ports, empty") {
+    for (const char* value : {"api.example.com", "api.example.com:8443", "127.0.0.1", "127.0.0.1:80",
+                              "[::1]", "[::1]:8080", "[2001:db8::7]", "[v1.fe80::a+en1]",
+                              "xn--bcher-kva.example", "a%41b", "host:", "sub_delims!$&'()*+,;=",
+                              "localhost", ""}) {
+        CAPTURE(value);
+        CHECK_FALSE(host_field_problem(value).has_value());
+    }
+    CHECK(*framing_of("GET /a HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n") == "/a");
+    CHECK(*framing_of("GET /a HTTP/1.1\r\nHost: \r\n\r\n") == "/a");
+}
