@@ -44,10 +44,9 @@ std::optional<ErrorMessage> normalise_upstream_answer(std::string_view upstream,
     detail += " answered ";
     detail += std::to_string(status);
     if (!quote_body) {
-        const auto standard = boost::beast::http::obsolete_reason(
-            boost::beast::http::int_to_status(static_cast<unsigned>(status)));
-        if (boost::beast::http::int_to_status(static_cast<unsigned>(status)) !=
-            boost::beast::http::status::unknown) {
+        const auto known = boost::beast::http::int_to_status(static_cast<unsigned>(status));
+        if (known != boost::beast::http::status::unknown) {
+            const auto standard = boost::beast::http::obsolete_reason(known);
             detail += ' ';
             detail.append(standard.data(), standard.size());
         }
