@@ -47,6 +47,7 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
     const unsigned version = request.version();
     if (auto body = check_body(*checked.route, request.body()); !body) {
         answer_error(reply, body.error(), version, request_id);
+        reply.rejection = body.error().errc;
         co_return;
     }
 

@@ -27,6 +27,9 @@ struct ClientReply {
     ClientResponse response;
     std::unique_ptr<StreamingBody> rest{};
     int error_code = 0;  // the ErrorMessage code when the gateway made the answer; 0 otherwise
+    /// Why the gateway refused the request itself (its body did not pass), for the rejection
+    /// counter; upstream failures are counted by the forwarder instead.
+    std::optional<Errc> rejection{};
     bool forwarded = false;        // the request was sent (or tried) upstream
     unsigned upstream_status = 0;  // the upstream's status; 0 when it gave no answer
     std::chrono::nanoseconds upstream_duration{0};

@@ -367,6 +367,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
             co_await context.pipeline.complete(*config, *admitted, request,
                                                connection.client_address, request_id, reply);
             record.error_code = reply.error_code;
+            if (reply.rejection) context.metrics.count_rejection(*reply.rejection);
             if (reply.forwarded) {
                 record.upstream = config->upstreams[admitted->route->upstream_index].name;
                 record.upstream_status = reply.upstream_status;

@@ -215,3 +215,23 @@ TEST_CASE("admin: /metrics counts requests by route and status class, rejections
     CHECK(sample(text, "gateway_config_loads_total") == 1);
     CHECK(sample(text, "gateway_config_reload_failures_total") == 0);
 }
+
+TEST_CASE("admin: a request refused for its body is counted as a validation rejection, like one refused for its head") {
+    GatewayFixture fixture(with_admin());
+    HttpClient admin(admin_port_of(fixture.gateway()));
+    auto client = fixture.client();
+    const Headers json = api_key({{"Content-Type", "application/json"}});
+    const std::string patch = "/v2/orgs/telco/subscriptions/214748364/blocks/1";
+    REQUIRE(client.send("PATCH", patch, json, R"({"active":"yes"})").status == 400);  // schema
+    REQUIRE(client.send("PATCH", patch, json, "{'active': true}").status == 400);     // not JSON
+    REQUIRE(client.send("GET", "/v2/orgs/telco/subscriptions/abc/blocks", api_key()).status == 400);  // head
+    const std::string validation = R"(gateway_rejected_requests_total{reason="validation"})";
+    auto scrape = admin.send("GET", "/metrics", {});
+    for (int tries = 0; tries < 100 && scrape.status == 200 && sample(scrape.body, validation) < 3; ++tries) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        scrape = admin.send("GET", "/metrics", {});
+    }
+    INFO(scrape.body);
+    CHECK(sample(scrape.body, validation) == 3);
+    CHECK(sample(scrape.body, R"(gateway_rejected_requests_total{reason="framing"})") == 0);
+}
