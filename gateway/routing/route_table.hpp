@@ -23,8 +23,9 @@ struct RouteMatch {
     std::vector<std::string> allowed;    // method_not_allowed: the path's methods, sorted
 };
 
-/// Method + path lookup over a segment trie. Cost depends on the path's depth, not on the
-/// number of routes: one hash lookup per segment, a literal segment tried before a parameter,
+/// Method + path lookup over a segment trie. Cost grows with the path's depth and only with the
+/// logarithm of a node's fan-out, not with the number of routes: one binary search of a node's
+/// sorted literal children per segment, a literal segment tried before a parameter,
 /// backtracking to the parameter only when the literal branch leads nowhere.
 /// Built once per config; immutable afterwards and safe to share between threads.
 class RouteTable {
