@@ -37,7 +37,7 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
          "NAME=HOST:PORT: replace the endpoints of upstream NAME (repeatable)")
         ("upstream-timeout-ms", po::value<long long>(), "request timeout for every upstream")
         ("admin", po::value<std::string>(),
-         "HOST:PORT for /healthz, /readyz, /routes (off unless given; port 0: any free port)")
+         "HOST:PORT for /healthz, /readyz, /routes, /metrics (off unless given; port 0: any free port)")
         ("drain-timeout-ms", po::value<long long>()->default_value(10'000),
          "on SIGTERM/SIGINT, how long in-flight requests may take before the gateway stops anyway")
         ("access-log", po::value<std::string>()->default_value("off"),
