@@ -306,7 +306,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         bool have_response = false;
         // A chunked body's extensions are checked as they come, its parse may not buffer more
         // than a head's worth at once (only a size line or the trailers could need that), and
-        // its trailer fields, which Beast appends to the head's, are dropped once it is read.
+        // its trailer fields, which Beast merges into the head's, are dropped once it is read.
         ChunkExtensionCheck chunk_extensions;
         const bool chunked = parser.chunked();
         std::optional<HeadFields> head_fields;
