@@ -17,9 +17,15 @@ public:
     ConfigStore(std::string path, ConfigOverrides overrides)
         : path_(std::move(path)), overrides_(std::move(overrides)) {}
 
-    /// Loads the file again. On success the new snapshot is current and returned; on failure
+    /// Loads the file again and, on success, publishes the new snapshot as current. On failure
     /// the current one stays and the answer carries the diagnostics.
     LoadResult reload();
+
+    /// The two halves of reload(), for a caller that must hand the snapshot to its workers
+    /// before it is reported as the one in force: load() checks the file in full (a failure is
+    /// counted; nothing is swapped), publish() makes a loaded snapshot current.
+    LoadResult load();
+    void publish(std::shared_ptr<const Config> config);
 
     std::shared_ptr<const Config> current() const;
     std::uint64_t reloads() const;

@@ -8,7 +8,9 @@
 #include "observe/access_record.hpp"
 #include "server/config_watcher.hpp"
 
+#include <chrono>
 #include <functional>
+#include <future>
 #include <iostream>
 #include <thread>
 
@@ -16,9 +18,13 @@ namespace gateway {
 
 namespace asio = boost::asio;
 
+namespace {
+constexpr std::chrono::milliseconds kWorkerSwitchWait{2000};
+}  // namespace
+
 void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
     const auto before = store_.current();
-    const LoadResult loaded = store_.reload();
+    LoadResult loaded = store_.load();
     if (!loaded.config) {
         std::cerr << "gateway: reload of " << store_.path() << " failed; still serving config "
                   << before->source_hash << "\n";
@@ -28,9 +34,25 @@ void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
         return;
     }
     // An editor's save can raise several events for one content: apply each content once.
-    if (loaded.config->source_hash == before->source_hash) return;
+    if (loaded.config->source_hash == before->source_hash) {
+        store_.publish(std::move(loaded.config));
+        return;
+    }
     for (const auto& warning : loaded.warnings) std::cerr << warning.to_string() << "\n";
-    for (auto& worker : workers) worker->apply(loaded.config);
+    // The admin port and the access log report a config as the one in force only once every
+    // worker serves it: a client that sees the new hash and then opens a connection must not
+    // land on a worker still switching. Workers switch between two events of their loop, so
+    // the wait is short; the bound only guards against a worker that has stopped.
+    std::vector<std::future<void>> switched;
+    switched.reserve(workers.size());
+    for (auto& worker : workers) switched.push_back(worker->apply(loaded.config));
+    for (auto& future : switched) {
+        if (future.wait_for(kWorkerSwitchWait) != std::future_status::ready) {
+            std::cerr << "gateway: a worker did not take config " << loaded.config->source_hash
+                      << " within " << kWorkerSwitchWait.count() << " ms\n";
+        }
+    }
+    store_.publish(loaded.config);
     if (access_log_) access_log_->write(config_line(*loaded.config, "config_reloaded"));
     std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash
               << ", " << loaded.config->routes.size() << " routes\n";

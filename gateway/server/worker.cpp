@@ -69,11 +69,15 @@ std::optional<std::pair<WorkerMetrics, std::size_t>> Worker::collect_metrics(
     return future.get();
 }
 
-void Worker::apply(std::shared_ptr<const Config> config) {
-    mailbox_.post([this, config = std::move(config)]() mutable {
+std::future<void> Worker::apply(std::shared_ptr<const Config> config) {
+    auto switched = std::make_shared<std::promise<void>>();
+    auto future = switched->get_future();
+    mailbox_.post([this, config = std::move(config), switched]() mutable {
         forwarder_.retain_only(*config);
         session_context_.config = std::move(config);
+        switched->set_value();
     });
+    return future;
 }
 
 Task<void> Worker::accept_loop() {

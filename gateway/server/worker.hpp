@@ -7,6 +7,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -41,8 +42,9 @@ public:
     /// Thread-safe: stop at once.
     void stop();
     /// Thread-safe: new requests use `config` from now on (those in flight keep theirs), and
-    /// the upstream pools follow it.
-    void apply(std::shared_ptr<const Config> config);
+    /// the upstream pools follow it. The future is ready once the worker has switched (or
+    /// holds a broken promise if it stopped first).
+    std::future<void> apply(std::shared_ptr<const Config> config);
     /// Thread-safe: a copy of this worker's counters and its open upstream connections, taken
     /// on the worker's thread; nothing when the worker does not answer within `wait`.
     std::optional<std::pair<WorkerMetrics, std::size_t>> collect_metrics(

@@ -61,3 +61,25 @@ TEST_CASE("a host name that does not resolve keeps the config from serving") {
     CHECK(loaded.diagnostics[0].message.find("upstream 'backend': cannot resolve 'no-such-host.invalid'") == 0);
     CHECK(load_config(path).config);
 }
+
+TEST_CASE("a loaded config is not the one in force until it is published") {
+    TempConfig dir;
+    const auto path = dir.write("upstreams:\n  backend: {endpoints: [127.0.0.1:9001]}\n" + kRoutes);
+    ConfigStore store(path, {});
+    const auto first = store.reload();
+    REQUIRE(first.config);
+
+    dir.write("upstreams:\n  backend: {endpoints: [127.0.0.1:9002]}\n" + kRoutes);
+    const auto candidate = store.load();
+    REQUIRE(candidate.config);
+    CHECK(store.current() == first.config);  // workers may still be switching
+    CHECK(store.reloads() == 1);
+    store.publish(candidate.config);
+    CHECK(store.current() == candidate.config);
+    CHECK(store.reloads() == 2);
+
+    dir.write("routes: [oops\n");
+    CHECK_FALSE(store.load().config);
+    CHECK(store.failed_reloads() == 1);
+    CHECK(store.current() == candidate.config);
+}
