@@ -12,7 +12,7 @@
 #include <cerrno>
 #include <string>
 
-#include "pipeline/head_writer.hpp"
+#include "io/head_writer.hpp"
 
 namespace gateway {
 

@@ -4,18 +4,13 @@
 #include <string_view>
 
 #include "core/error_message.hpp"
+#include "upstream/answer_status.hpp"
 
 namespace gateway {
 
 /// True when `body` is already the documented ErrorMessage: a JSON object with exactly the
 /// members code (integer), status, message and detailMsg (strings).
 bool is_error_message(std::string_view body);
-
-/// Statuses whose answers always reach the client as they came: successes and 304, which has
-/// no body by definition (the client's cache needs it as it is).
-inline bool passes_unchanged(int status) {
-    return (status >= 200 && status < 300) || status == 304;
-}
 
 /// Decides what the client sees of an upstream's answer. Nothing: pass it on unchanged (2xx,
 /// 304, or an error that is already an ErrorMessage). Otherwise the ErrorMessage to send in its

@@ -14,6 +14,8 @@
 
 #include <ctime>
 
+#include "pipeline/error_responder.hpp"
+
 namespace gateway {
 
 namespace asio = boost::asio;
@@ -22,6 +24,8 @@ namespace http = beast::http;
 using asio::ip::tcp;
 
 namespace {
+
+constexpr std::string_view kAdminEndpoints = "GET /healthz, /readyz, /routes and /metrics";
 
 std::string iso8601(std::chrono::system_clock::time_point when) {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
@@ -132,10 +136,20 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
         http::response<http::string_body> response{http::status::ok, request.version()};
         response.set(http::field::content_type, "application/json");
         const std::string_view target = request.target();
-        if (request.method() != http::verb::get) {
-            response.result(http::status::method_not_allowed);
-            response.set(http::field::allow, "GET");
-            response.body() = R"({"error":"only GET"})";
+        const bool known = target == "/healthz" || target == "/readyz" || target == "/routes" ||
+                           target == "/metrics";
+        if (!known) {
+            // Refused like the data port refuses: an ErrorMessage a script can parse.
+            response = render_error(Error{Errc::route_not_found,
+                                          "the admin port has no " + std::string(target) +
+                                              "; it serves " + std::string(kAdminEndpoints)},
+                                    request.version(), {});
+        } else if (request.method() != http::verb::get) {
+            response = render_error(Error{Errc::method_not_allowed,
+                                          std::string(request.method_string()) + " " +
+                                              std::string(target) + ": the admin port answers GET only",
+                                          {{"Allow", "GET"}}},
+                                    request.version(), {});
         } else if (target == "/healthz") {
             response.body() = R"({"status":"alive"})";
         } else if (target == "/readyz") {
@@ -144,12 +158,9 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
             response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
         } else if (target == "/routes") {
             response.body() = routes_json(*store_.current(), store_);
-        } else if (target == "/metrics") {
+        } else {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = render_metrics_();
-        } else {
-            response.result(http::status::not_found);
-            response.body() = R"({"error":"not found; try /healthz, /readyz, /routes, /metrics"})";
         }
         response.keep_alive(request.keep_alive());
         response.prepare_payload();

@@ -8,7 +8,7 @@
 #include <boost/beast/http/read.hpp>
 
 #include "io/write_message.hpp"
-#include "pipeline/upstream_answer.hpp"
+#include "upstream/answer_status.hpp"
 
 namespace gateway {
 

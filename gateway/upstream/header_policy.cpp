@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/text.hpp"
-#include "pipeline/head_writer.hpp"
+#include "io/head_writer.hpp"
 
 namespace gateway {
 

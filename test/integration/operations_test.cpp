@@ -54,8 +54,32 @@ TEST_CASE("admin: /healthz and /readyz answer 200 while serving") {
     const auto ready = admin.send("GET", "/readyz", {});
     CHECK(ready.status == 200);
     CHECK(ready.body == R"({"status":"ready"})");
-    CHECK(admin.send("GET", "/nothing", {}).status == 404);
-    CHECK(admin.send("POST", "/healthz", {}, "").status == 405);
+}
+
+TEST_CASE("admin: an unknown endpoint or a method other than GET is refused as an ErrorMessage") {
+    GatewayFixture fixture(with_admin());
+    HttpClient admin(admin_port_of(fixture.gateway()));
+    const auto missing = admin.send("GET", "/nothing", {});
+    INFO(missing.describe());
+    CHECK(missing.status == 404);
+    CHECK(missing.header("Content-Type").value_or("") == "application/json");
+    const auto missing_body = parse_error_body(missing.body);
+    CHECK(missing_body.valid);
+    CHECK(missing_body.code == 40401);
+    CHECK(missing_body.status == "NOT_FOUND");
+    CHECK_THAT(missing_body.detail, Contains("/nothing") && Contains("/healthz") &&
+                                            Contains("/metrics"));
+
+    const auto post = admin.send("POST", "/healthz", {}, "");
+    INFO(post.describe());
+    CHECK(post.status == 405);
+    CHECK(post.header("Allow").value_or("") == "GET");
+    const auto post_body = parse_error_body(post.body);
+    CHECK(post_body.valid);
+    CHECK(post_body.code == 40501);
+    CHECK_THAT(post_body.detail, Contains("POST /healthz") && Contains("GET only"));
+    // The connection stays usable after a refusal.
+    CHECK(admin.send("GET", "/healthz", {}).status == 200);
 }
 
 TEST_CASE("admin: /routes lists the active routes with the config's hash and load time") {

@@ -8,7 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "session.hpp"
+#include "connection.hpp"
 
 namespace mock_backend {
 
@@ -45,8 +45,8 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet) {
         // Small responses must not wait for Nagle; benchmarks measure latency.
         socket.set_option(tcp::no_delay(true), ec);
         auto executor = socket.get_executor();
-        net::co_spawn(executor, run_session(std::move(socket)), [](std::exception_ptr) {
-            // run_session catches everything; this is a second line of defence only.
+        net::co_spawn(executor, serve_connection(std::move(socket)), [](std::exception_ptr) {
+            // serve_connection catches everything; this is a second line of defence only.
         });
     }
 }

@@ -10,6 +10,6 @@ namespace mock_backend {
 /// requests are answered in order). Ends on the peer's close, a parse error, a deadline, a
 /// response without keep-alive or a fault that ends the connection. Never lets an exception
 /// out: whatever happens, only this connection is affected.
-net::awaitable<void> run_session(net::ip::tcp::socket socket);
+net::awaitable<void> serve_connection(net::ip::tcp::socket socket);
 
 }  // namespace mock_backend

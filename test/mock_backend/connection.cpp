@@ -1,4 +1,4 @@
-#include "session.hpp"
+#include "connection.hpp"
 
 #include <cstdint>
 #include <string_view>
@@ -65,7 +65,7 @@ void close(Stream& stream) {
 
 }  // namespace
 
-net::awaitable<void> run_session(net::ip::tcp::socket socket) {
+net::awaitable<void> serve_connection(net::ip::tcp::socket socket) {
     Stream stream{std::move(socket)};
     try {
         // One buffer per connection, reused for every request; it also carries bytes of a

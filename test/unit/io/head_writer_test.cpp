@@ -6,7 +6,7 @@
 
 #include <sstream>
 
-#include "pipeline/head_writer.hpp"
+#include "io/head_writer.hpp"
 
 using namespace gateway;
 namespace http = boost::beast::http;

@@ -1,4 +1,4 @@
-#include "pipeline/head_writer.hpp"
+#include "io/head_writer.hpp"
 
 #include <boost/beast/http/status.hpp>
 
