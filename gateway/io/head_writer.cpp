@@ -8,15 +8,6 @@ namespace gateway {
 
 namespace http = boost::beast::http;
 
-namespace {
-
-void append_fields(std::string& out, const http::fields& fields) {
-    for (const auto& field : fields) append_field(out, field.name_string(), field.value());
-    out += "\r\n";
-}
-
-}  // namespace
-
 // Grown once and copied in: four appends would each check capacity.
 void append_field(std::string& out, std::string_view name, std::string_view value) {
     const std::size_t at = out.size();
@@ -45,11 +36,6 @@ void append_status_line(std::string& out, unsigned version, const http::response
     const auto reason = head.reason();
     out += reason.empty() ? http::obsolete_reason(head.result()) : reason;
     out += "\r\n";
-}
-
-void append_head(std::string& out, const http::response_header<>& head) {
-    append_status_line(out, head.version(), head);
-    append_fields(out, head);
 }
 
 }  // namespace gateway

@@ -7,15 +7,14 @@
 
 namespace gateway {
 
-/// The wire form of a response head, appended to `out`: the status line, every field in its
-/// order as "Name: value", and the blank line; byte for byte what Beast's serializer writes.
-/// (Requests going upstream are written by append_upstream_head, which edits as it writes.)
+/// The pieces of a response head's wire form, byte for byte what Beast's serializer writes.
+/// The client head itself is written by append_client_head (upstream/header_policy), which
+/// edits as it writes, and requests going upstream by append_upstream_head.
 ///
 /// Why not Beast's serializer: it walks a buffer sequence of several views per field, and on
 /// the proxy path that walk cost more instructions than everything else the gateway does for a
 /// request (callgrind: about 40% of a proxied GET). One contiguous head and the body, sent with
 /// one gathered write, is what the connection needs.
-void append_head(std::string& out, const boost::beast::http::response_header<>& head);
 
 /// One header line: "name: value" and CRLF.
 void append_field(std::string& out, std::string_view name, std::string_view value);

@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <string>
 
-#include "io/head_writer.hpp"
 
 namespace gateway {
 
@@ -53,16 +52,6 @@ Task<std::size_t> write_head_and_body(TimedStream& stream, std::string_view head
     const std::size_t later =
         co_await asio::async_write(stream, rest, asio::redirect_error(use_task, ec));
     co_return sent + later;
-}
-
-Task<std::size_t> write_message(TimedStream& stream,
-                                const boost::beast::http::response<boost::beast::http::string_body>& message,
-                                boost::system::error_code& ec, bool head_only) {
-    std::string head;
-    head.reserve(512);
-    append_head(head, message.base());
-    const std::string_view body = head_only ? std::string_view() : std::string_view(message.body());
-    co_return co_await write_head_and_body(stream, head, body, ec);
 }
 
 }  // namespace gateway

@@ -3,8 +3,6 @@
 #include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/beast/http/message.hpp>
-#include <boost/beast/http/string_body.hpp>
 
 #include <cstddef>
 #include <string_view>
@@ -21,12 +19,5 @@ namespace gateway {
 /// ended, deadlines are the stream's.
 Task<std::size_t> write_head_and_body(TimedStream& stream, std::string_view head,
                                       std::string_view body, boost::system::error_code& ec);
-
-/// Writes a whole response whose body is in memory and already framed (Content-Length set, or
-/// no body), its head written by append_head; only the head when `head_only` (an answer to HEAD).
-Task<std::size_t> write_message(
-    TimedStream& stream,
-    const boost::beast::http::response<boost::beast::http::string_body>& message,
-    boost::system::error_code& ec, bool head_only = false);
 
 }  // namespace gateway

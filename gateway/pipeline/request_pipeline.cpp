@@ -96,13 +96,9 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
             }
         }
         reply.response = std::move(response);
-        reply.as_received = true;
         co_return;
     }
     // A streamed body: the relay frames it (the upstream's length, or chunked).
-    strip_hop_by_hop(response);
-    response.version(version);
-    response.set(kRequestIdHeader, request_id);
     reply.response = std::move(response);
     reply.rest = std::move(answer.rest);
 }

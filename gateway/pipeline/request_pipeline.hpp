@@ -37,9 +37,6 @@ struct ClientReply {
     const Endpoint* upstream_endpoint = nullptr;
     /// The first kUpstreamLoggedBytes of an upstream error body the client was not shown.
     std::string upstream_error_body{};
-    /// `response` is the upstream's buffered answer as it came, head unedited: it is written
-    /// with append_client_head, which makes the gateway's edits as it writes.
-    bool as_received = false;
 };
 
 /// The fixed chain every request goes through: framing, match, auth, params (admit, on the head alone,

@@ -162,29 +162,22 @@ struct Connection {
         stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     }
 
-    /// Writes a response and answers whether the connection may carry another request.
-    /// `head_only` for an answer to HEAD: its Content-Length still says what a GET would get,
-    /// but no body follows (RFC 9110 9.3.2), or the client would read it as the next answer.
-    Task<bool> respond(ClientResponse& response, bool keep_alive, bool head_only = false) {
-        keep_alive = keep_alive && !context.draining;
-        response.keep_alive(keep_alive);
-        stream.expires_after(limits.body_timeout);
-        boost::system::error_code ec;
-        bytes_written = co_await write_message(stream, response, ec, head_only);
-        co_return !ec && keep_alive;
-    }
-
-    /// The same for an upstream's answer as it came (ClientReply::as_received): its head is
-    /// edited as it is written.
-    Task<bool> respond_as_received(const ClientResponse& response, ClientHeadEdits edits) {
+    /// Writes a response whose body is in memory (the gateway's own, or an upstream's buffered
+    /// answer) with the one client-head writer, and answers whether the connection may carry
+    /// another request. An answer to HEAD (`edits.answers_head`) keeps its Content-Length, the
+    /// one a GET would get, but no body follows (RFC 9110 9.3.2), or the client would read it as
+    /// the next answer.
+    Task<bool> respond(const ClientResponse& response, ClientHeadEdits edits) {
         edits.keep_alive = edits.keep_alive && !context.draining;
         edits.body_size = response.body().size();
         std::string head;
         head.reserve(512);
         append_client_head(head, response.base(), edits);
+        const std::string_view body =
+            edits.answers_head ? std::string_view() : std::string_view(response.body());
         stream.expires_after(limits.body_timeout);
         boost::system::error_code ec;
-        bytes_written = co_await write_head_and_body(stream, head, response.body(), ec);
+        bytes_written = co_await write_head_and_body(stream, head, body, ec);
         co_return !ec && edits.keep_alive;
     }
 
@@ -212,8 +205,11 @@ struct Connection {
     Task<void> refuse(const Error& error, AccessRecord& record,
                       std::chrono::steady_clock::time_point started) {
         const std::string request_id = context.request_ids.generate();
-        auto response = refusal(error, 11, request_id, record);
-        co_await respond(response, false);
+        const auto response = refusal(error, 11, request_id, record);
+        ClientHeadEdits edits;
+        edits.request_id = request_id;
+        edits.keep_alive = false;
+        co_await respond(response, edits);
         record.request_id = request_id;
         record.status = response.result_int();
         record.bytes_out = bytes_written;
@@ -292,6 +288,15 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
         method_label = matched_route->method;
         record.route = route_label;
     }
+    // What every answer's head gets from this request, whoever made the answer.
+    const auto client_edits = [&] {
+        ClientHeadEdits edits;
+        edits.version = version;
+        edits.request_id = request_id;
+        edits.keep_alive = keep_alive && !context.draining;
+        edits.answers_head = answers_head;
+        return edits;
+    };
     const auto refuse_request = [&](const Error& error) {
         reply.response = connection.refusal(error, version, request_id, record);
     };
@@ -378,26 +383,15 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
             if (reply.rest) {
                 record.status = reply.response.result_int();
                 const auto relayed = co_await reply.rest->relay(
-                    stream, std::move(reply.response), keep_alive && !context.draining,
-                    limits.body_timeout);
+                    stream, reply.response.base(), client_edits(), limits.body_timeout);
                 record.bytes_out = relayed.bytes_written;
                 connection.account(record, route_label, method_label, started);
                 co_return relayed.keep_alive;
             }
         }
     }
-    ClientResponse& response = reply.response;
-    bool go_on = false;
-    if (reply.as_received) {
-        ClientHeadEdits edits;
-        edits.version = version;
-        edits.request_id = request_id;
-        edits.keep_alive = keep_alive;
-        edits.answers_head = answers_head;
-        go_on = co_await connection.respond_as_received(response, edits);
-    } else {
-        go_on = co_await connection.respond(response, keep_alive, answers_head);
-    }
+    const ClientResponse& response = reply.response;
+    const bool go_on = co_await connection.respond(response, client_edits());
     record.status = response.result_int();
     record.bytes_out = connection.bytes_written;
     connection.account(record, route_label, method_label, started);

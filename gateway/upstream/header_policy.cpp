@@ -117,27 +117,39 @@ void append_upstream_head(std::string& out, const http::request_header<>& reques
     out += "\r\n";
 }
 
-void append_client_head(std::string& out, const http::response_header<>& upstream,
+void append_client_head(std::string& out, const http::response_header<>& head,
                         const ClientHeadEdits& edits) {
-    append_status_line(out, edits.version, upstream);
+    append_status_line(out, edits.version, head);
     NamedTokens named;
-    connection_tokens(upstream, named);
-    for (const auto& field : upstream) {
+    connection_tokens(head, named);
+    const bool states_length = edits.framing == BodyFraming::length;
+    for (const auto& field : head) {
         const http::field name = field.name();
-        if (name == http::field::content_length && !edits.answers_head) continue;
+        if (name == http::field::content_length && !(edits.answers_head && states_length)) continue;
         if (name == http::field::unknown && iequals(field.name_string(), kRequestIdHeader)) continue;
         if (is_dropped_hop(field, named)) continue;
         append_field(out, field.name_string(), field.value());
     }
     append_field(out, kRequestIdHeader, edits.request_id);
     // No body, and so no length, for these (RFC 9110 8.6; Beast's prepare_payload agrees).
-    const unsigned status = upstream.result_int();
+    const unsigned status = head.result_int();
     const bool bodiless = status < 200 || status == 204 || status == 304;
-    if (!bodiless && !edits.answers_head) {
-        append_field(out, "Content-Length", std::to_string(edits.body_size));
+    bool keep_alive = edits.keep_alive;
+    switch (edits.framing) {
+        case BodyFraming::length:
+            if (!bodiless && !edits.answers_head) {
+                append_field(out, "Content-Length", std::to_string(edits.body_size));
+            }
+            break;
+        case BodyFraming::chunked:
+            out += "Transfer-Encoding: chunked\r\n";
+            break;
+        case BodyFraming::until_close:
+            keep_alive = false;
+            break;
     }
-    if (edits.version >= 11 && !edits.keep_alive) out += "Connection: close\r\n";
-    if (edits.version < 11 && edits.keep_alive) out += "Connection: keep-alive\r\n";
+    if (edits.version >= 11 && !keep_alive) out += "Connection: close\r\n";
+    if (edits.version < 11 && keep_alive) out += "Connection: keep-alive\r\n";
     out += "\r\n";
 }
 

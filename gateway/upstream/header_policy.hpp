@@ -37,24 +37,33 @@ struct UpstreamHeadEdits {
 void append_upstream_head(std::string& out, const boost::beast::http::request_header<>& request,
                           const UpstreamHeadEdits& edits);
 
-/// What the gateway changes in an upstream's answer on its way to the client.
+/// How the body after a client response head is delimited.
+enum class BodyFraming {
+    length,       // Content-Length: body_size (none for 1xx, 204, 304 and answers to HEAD)
+    chunked,      // Transfer-Encoding: chunked; the body is written in chunks after the head
+    until_close,  // no length: the body ends with the connection (HTTP/1.0, length unknown)
+};
+
+/// What the gateway changes in a response head on its way to the client.
 struct ClientHeadEdits {
     unsigned version = 11;            // the client's HTTP version
     std::string_view request_id;      // the only X-Request-Id the client sees
-    std::size_t body_size = 0;        // the whole body, buffered
+    std::size_t body_size = 0;        // BodyFraming::length: the whole body
     bool keep_alive = true;           // whether the client connection goes on
     /// An answer to HEAD: its Content-Length is the one a GET's body would have, so the
-    /// upstream's stays and none is stated from the (absent) body.
+    /// head's own stays and none is stated from the (absent) body.
     bool answers_head = false;
+    BodyFraming framing = BodyFraming::length;
 };
 
-/// Appends the head of a buffered upstream answer as the client gets it, in one walk over the
-/// upstream's fields: the status line in the client's version with the upstream's status and
-/// reason; every field in its order except the hop-by-hop ones, X-Request-Id and
-/// Content-Length; then X-Request-Id, Content-Length of the body (none for 1xx, 204 and 304;
-/// the upstream's own for an answer to HEAD), and Connection where the version's default is not
-/// what happens (close for HTTP/1.1, keep-alive for HTTP/1.0).
-void append_client_head(std::string& out, const boost::beast::http::response_header<>& upstream,
+/// The one writer of client response heads: the gateway's own answers (render_error), an
+/// upstream's buffered answer and a streamed one all leave through it, so every client head
+/// gets the same edits, made in one walk over the head's fields: the status line in the
+/// client's version with the head's status and reason; every field in its order except the
+/// hop-by-hop ones (see strip_hop_by_hop), X-Request-Id and Content-Length; then X-Request-Id,
+/// the body's framing (`edits.framing`), and Connection where the version's default is not
+/// what happens (close for HTTP/1.1, keep-alive for HTTP/1.0; never keep-alive until_close).
+void append_client_head(std::string& out, const boost::beast::http::response_header<>& head,
                         const ClientHeadEdits& edits);
 
 /// Makes request ids: keeps a sane client-supplied X-Request-Id (so a trace spans hops),

@@ -4,10 +4,11 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/serializer.hpp>
-#include <boost/beast/http/write.hpp>
 
+#include <string>
 #include <vector>
+
+#include "io/write_message.hpp"
 
 namespace gateway {
 
@@ -40,36 +41,57 @@ void StreamingBody::finish(bool reusable) {
     }
 }
 
+namespace {
+
+/// What goes before a chunk of `size` bytes: the CRLF that ends the previous chunk, if any,
+/// and this chunk's size line (RFC 9112 7.1). The last chunk is size 0 plus the empty trailer.
+void append_chunk_start(std::string& out, bool after_chunk, std::size_t size) {
+    if (after_chunk) out += "\r\n";
+    char digits[2 * sizeof(std::size_t)];
+    std::size_t at = sizeof digits;
+    do {
+        digits[--at] = "0123456789abcdef"[size & 0xF];
+        size >>= 4;
+    } while (size != 0);
+    out.append(digits + at, sizeof digits - at);
+    out += "\r\n";
+}
+
+}  // namespace
+
 Task<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
-                                                  http::response<http::string_body>&& head,
-                                                  bool keep_alive,
+                                                  const http::response_header<>& head,
+                                                  ClientHeadEdits edits,
                                                   std::chrono::milliseconds write_timeout) {
-    http::response<http::buffer_body> out{std::move(head.base())};
     if (content_length_) {
-        out.content_length(*content_length_);
-    } else if (out.version() == 11) {
-        out.chunked(true);
+        edits.framing = BodyFraming::length;
+        edits.body_size = static_cast<std::size_t>(*content_length_);
+    } else if (edits.version >= 11) {
+        edits.framing = BodyFraming::chunked;
     } else {
-        keep_alive = false;  // HTTP/1.0: the end of the body is the end of the connection
+        edits.framing = BodyFraming::until_close;  // HTTP/1.0: the body ends with the connection
+        edits.keep_alive = false;
     }
-    out.keep_alive(keep_alive);
-    http::response_serializer<http::buffer_body> serializer{out};
+    const bool chunked = edits.framing == BodyFraming::chunked;
     boost::system::error_code ec;
     Relayed relayed;
-
-    // Writes what out.body() points at; need_buffer only means "give me the next piece".
-    const auto write = [&]() -> Task<bool> {
+    // Each write is framing (the head, a chunk's size line) and the bytes it announces.
+    std::string framing;
+    framing.reserve(512);
+    append_client_head(framing, head, edits);
+    bool after_chunk = false;
+    const auto write = [&](std::string_view data) -> Task<bool> {
+        if (chunked && !data.empty()) {
+            append_chunk_start(framing, after_chunk, data.size());
+            after_chunk = true;
+        }
         client.expires_after(write_timeout);
-        relayed.bytes_written += co_await http::async_write(
-            client, serializer, asio::redirect_error(use_task, ec));
-        if (ec == http::error::need_buffer) ec = {};
+        relayed.bytes_written += co_await write_head_and_body(client, framing, data, ec);
+        framing.clear();
         co_return !ec;
     };
 
-    out.body().data = prefix_.data();
-    out.body().size = prefix_.size();
-    out.body().more = true;
-    if (!co_await write()) co_return relayed;
+    if (!co_await write(prefix_)) co_return relayed;
 
     std::vector<char> chunk(64 * 1024);
     while (!parser_->is_done()) {
@@ -85,17 +107,18 @@ Task<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
             client.socket().shutdown(Socket::shutdown_both, ignored);
             co_return relayed;
         }
-        out.body().data = chunk.data();
-        out.body().size = chunk.size() - parser_->get().body().size;
-        out.body().more = true;
-        if (!co_await write()) co_return relayed;
+        const std::size_t got = chunk.size() - parser_->get().body().size;
+        if (got == 0) continue;  // an empty chunk would end a chunked body early
+        if (!co_await write({chunk.data(), got})) co_return relayed;
     }
-    out.body().data = nullptr;
-    out.body().size = 0;
-    out.body().more = false;
-    const bool written = co_await write();
+    bool written = true;
+    if (chunked) {
+        append_chunk_start(framing, after_chunk, 0);
+        framing += "\r\n";
+        written = co_await write({});
+    }
     finish(upstream_keep_alive_);
-    relayed.keep_alive = written && keep_alive;
+    relayed.keep_alive = written && edits.keep_alive;
     co_return relayed;
 }
 

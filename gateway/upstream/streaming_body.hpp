@@ -15,6 +15,7 @@
 #include <string>
 
 #include "upstream/connection_pool.hpp"
+#include "upstream/header_policy.hpp"
 #include "io/executor.hpp"
 
 namespace gateway {
@@ -34,18 +35,17 @@ public:
     StreamingBody(const StreamingBody&) = delete;
     StreamingBody& operator=(const StreamingBody&) = delete;
 
-    /// Writes `head` and then the body to `client`. Framing towards the client: the upstream's
-    /// Content-Length when it gave one, chunked otherwise (close-delimited for HTTP/1.0). If
-    /// the upstream breaks off, the client's connection is cut before the body is complete, so
-    /// a broken answer never looks like a whole one.
+    /// Writes `head` (with append_client_head and `edits`) and then the body to `client`.
+    /// Framing towards the client: the upstream's Content-Length when it gave one, chunked
+    /// otherwise (until the connection closes for HTTP/1.0); `edits`' framing and body_size are
+    /// set here. If the upstream breaks off, the client's connection is cut before the body is
+    /// complete, so a broken answer never looks like a whole one.
     struct Relayed {
         bool keep_alive = false;  // whether the client connection can carry another request
         std::uint64_t bytes_written = 0;
     };
-    Task<Relayed> relay(
-        TimedStream& client,
-        boost::beast::http::response<boost::beast::http::string_body>&& head, bool keep_alive,
-        std::chrono::milliseconds write_timeout);
+    Task<Relayed> relay(TimedStream& client, const boost::beast::http::response_header<>& head,
+                        ClientHeadEdits edits, std::chrono::milliseconds write_timeout);
 
 private:
     void finish(bool reusable);

@@ -133,6 +133,61 @@ TEST_CASE("upstream faults: a 3 MiB answer is relayed byte-identical to the mock
     check_next_request_served(client);
 }
 
+TEST_CASE("upstream faults: a 3 MiB chunked answer of unknown length is streamed to an HTTP/1.1 client chunked, byte-identical, and the connection goes on") {
+    GatewayFixture fixture(short_upstream_timeout());
+    auto mock = fixture.mock_client();
+    const auto direct = mock.send("GET", kPenaltiesTarget, fault("big"));
+    REQUIRE(direct.body.size() >= 3u * 1024u * 1024u);
+    const std::string request = std::string("GET ") + kPenaltiesTarget +
+                                " HTTP/1.1\r\nHost: gateway\r\nx-auth-roles: API_KEY\r\n"
+                                "X-Request-Id: chunked-relay\r\nx-mock-fault: big-chunked\r\n\r\n";
+    RawConnection connection(fixture.port());
+    const auto deadline = Clock::now() + milliseconds(5000);
+    REQUIRE(connection.write(request, deadline));
+    // Beast's parser on the test side is strict about the chunk framing it decodes.
+    const auto response = connection.read_response(deadline);
+    REQUIRE(response);
+    INFO(response->describe().substr(0, 600));
+    CHECK(response->status == 200);
+    CHECK(response->header_count("Transfer-Encoding") == 1);
+    CHECK(response->header("Transfer-Encoding") == "chunked");
+    CHECK(response->header_count("Content-Length") == 0);
+    CHECK(response->header("X-Request-Id") == "chunked-relay");
+    CHECK(response->body.size() == direct.body.size());
+    CHECK(response->body == direct.body);
+    // The last chunk ended the answer: the next request on the connection is served.
+    const std::string next = std::string("GET ") + kBlocksTarget +
+                             " HTTP/1.1\r\nHost: gateway\r\nx-auth-roles: API_KEY\r\n\r\n";
+    REQUIRE(connection.write(next, deadline));
+    const auto second = connection.read_response(deadline);
+    REQUIRE(second);
+    CHECK(second->status == 200);
+    CHECK_THAT(second->body, Contains("\"subscription_id\":214748364"));
+}
+
+TEST_CASE("upstream faults: a 3 MiB chunked answer reaches an HTTP/1.0 client unchunked, ended by the close") {
+    GatewayFixture fixture(short_upstream_timeout());
+    auto mock = fixture.mock_client();
+    const auto direct = mock.send("GET", kPenaltiesTarget, fault("big"));
+    REQUIRE(direct.body.size() >= 3u * 1024u * 1024u);
+    const std::string request = std::string("GET ") + kPenaltiesTarget +
+                                " HTTP/1.0\r\nHost: gateway\r\nConnection: keep-alive\r\n"
+                                "x-auth-roles: API_KEY\r\nx-mock-fault: big-chunked\r\n\r\n";
+    const auto drained = send_raw(fixture.port(), request, milliseconds(5000));
+    CHECK(drained.closed);
+    CHECK_FALSE(drained.timed_out);
+    const std::size_t head_end = drained.bytes.find("\r\n\r\n");
+    REQUIRE(head_end != std::string::npos);
+    const std::string head = drained.bytes.substr(0, head_end + 2);
+    INFO(head);
+    CHECK_THAT(head, Catch::StartsWith("HTTP/1.0 200 OK\r\n"));
+    CHECK_THAT(head, !Contains("Content-Length") && !Contains("Transfer-Encoding") &&
+                         !Contains("keep-alive"));
+    const std::string body = drained.bytes.substr(head_end + 4);
+    CHECK(body.size() == direct.body.size());
+    CHECK(body == direct.body);
+}
+
 TEST_CASE("upstream faults: an idempotent request whose upstream closes without answering is retried exactly once on a fresh connection") {
     GatewayFixture fixture(short_upstream_timeout());
     auto client = fixture.client(milliseconds(3000));

@@ -25,6 +25,7 @@ constexpr std::array kNamedModes{
     NamedMode{"empty-503", FaultMode::empty_503},
     NamedMode{"big", FaultMode::big},
     NamedMode{"big-cut", FaultMode::big_cut},
+    NamedMode{"big-chunked", FaultMode::big_chunked},
     NamedMode{"hang", FaultMode::hang},
     NamedMode{"close", FaultMode::close},
     NamedMode{"half-body", FaultMode::half_body},
@@ -57,7 +58,7 @@ std::optional<Fault> parse_fault(std::string_view value) {
 
 std::string_view fault_modes_help() noexcept {
     return "html-500, text-404, json-409, error-message-404, empty-502, empty-503, hang, close, "
-           "half-body, garbage, chunked, slow, big, big-cut, extra-response, extra-response-now, "
+           "half-body, garbage, chunked, slow, big, big-cut, big-chunked, extra-response, extra-response-now, "
            "delay-MS (MS from 0 to 600000)";
 }
 
@@ -80,6 +81,7 @@ std::optional<Response> canned_fault_response(FaultMode mode) {
         case FaultMode::empty_503: return make_response(http::status::service_unavailable, {}, {});
         case FaultMode::big:
         case FaultMode::big_cut:
+        case FaultMode::big_chunked:
             return make_response(http::status::ok, "application/json", big_penalties_json());
         case FaultMode::hang:
         case FaultMode::close:

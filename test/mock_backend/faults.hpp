@@ -21,6 +21,7 @@ enum class FaultMode {
     empty_503,
     big,  // ~3 MiB valid JSON
     big_cut,  // the ~3 MiB answer, cut off halfway (its Content-Length promises all of it)
+    big_chunked,  // the ~3 MiB answer with Transfer-Encoding: chunked (no length), two chunks
     // Broken or unusual delivery of the documented answer.
     hang,       // never answer
     close,      // close without answering

@@ -42,7 +42,8 @@ Delivery delivery_for(FaultMode mode) {
         case FaultMode::half_body: return Delivery::half_body;
         case FaultMode::big_cut: return Delivery::cut;
         case FaultMode::garbage: return Delivery::garbage;
-        case FaultMode::chunked: return Delivery::chunked;
+        case FaultMode::chunked:
+        case FaultMode::big_chunked: return Delivery::chunked;
         case FaultMode::slow: return Delivery::slow;
         case FaultMode::extra_response: return Delivery::extra_late;
         case FaultMode::extra_response_now: return Delivery::extra_now;

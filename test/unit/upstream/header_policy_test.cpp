@@ -4,6 +4,7 @@
 #include <set>
 
 #include "upstream/header_policy.hpp"
+#include "pipeline/error_responder.hpp"
 
 using namespace gateway;
 namespace http = boost::beast::http;
@@ -216,4 +217,40 @@ TEST_CASE("the client head: the upstream's own reason phrase is kept") {
     CHECK_THAT(client_head(answer, {11, "id", 2, true}), Catch::StartsWith("HTTP/1.1 200 Fine Indeed\r\n"));
     CHECK_THAT(client_head(upstream_answer(299, {}), {11, "id", 2, true}),
                Catch::StartsWith("HTTP/1.1 299 "));
+}
+
+TEST_CASE("the client head: a streamed body of unknown length is chunked, or ends with the connection for HTTP/1.0") {
+    const auto answer = upstream_answer(200, {{"Transfer-Encoding", "chunked"},
+                                              {"Content-Type", "text/csv"}});
+    ClientHeadEdits chunked{11, "id", 0, true};
+    chunked.framing = BodyFraming::chunked;
+    CHECK(client_head(answer, chunked) ==
+          "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nX-Request-Id: id\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n");
+    chunked.keep_alive = false;
+    CHECK_THAT(client_head(answer, chunked),
+               Catch::EndsWith("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"));
+
+    // HTTP/1.0 has no chunks: no length, no keep-alive, even when asked for.
+    ClientHeadEdits until_close{10, "id", 0, true};
+    until_close.framing = BodyFraming::until_close;
+    CHECK(client_head(answer, until_close) ==
+          "HTTP/1.0 200 OK\r\nContent-Type: text/csv\r\nX-Request-Id: id\r\n\r\n");
+    until_close.version = 11;
+    CHECK_THAT(client_head(answer, until_close), Catch::EndsWith("X-Request-Id: id\r\nConnection: close\r\n\r\n"));
+}
+
+TEST_CASE("the client head: the gateway's own answers go through the same writer, nothing doubled") {
+    // render_error's head already holds the request id and a Content-Length: each comes once.
+    const auto own = render_error(Error{Errc::method_not_allowed, "PUT /x", {{"Allow", "GET"}}},
+                                  11, "id-7");
+    ClientHeadEdits edits{11, "id-7", own.body().size(), false};
+    const std::string head = client_head(own.base(), edits);
+    CHECK(head == "HTTP/1.1 405 Method Not Allowed\r\nContent-Type: application/json\r\n"
+                  "Allow: GET\r\nX-Request-Id: id-7\r\nContent-Length: " +
+                      std::to_string(own.body().size()) + "\r\nConnection: close\r\n\r\n");
+    // An answer to HEAD keeps the length a GET would get.
+    edits.answers_head = true;
+    CHECK_THAT(client_head(own.base(), edits),
+               Catch::Contains("Content-Length: " + std::to_string(own.body().size())));
 }
