@@ -20,13 +20,19 @@ void DurationHistogram::add(const DurationHistogram& other) {
 
 void WorkerMetrics::count_request(std::string_view route, std::string_view method,
                                   unsigned status, std::chrono::nanoseconds elapsed) {
-    key_.assign(route);
-    key_ += '\t';
-    key_ += method;
-    auto it = routes_.find(std::string_view(key_));
-    if (it == routes_.end()) it = routes_.emplace(key_, RouteSeries{}).first;
-    ++it->second.by_status_class[std::min<unsigned>(status / 100, 5)];
-    it->second.duration.observe(elapsed);
+    if (!last_.series || route != last_.route || method != last_.method) {
+        key_.assign(route);
+        key_ += '\t';
+        key_ += method;
+        auto it = routes_.find(std::string_view(key_));
+        if (it == routes_.end()) it = routes_.emplace(key_, RouteSeries{}).first;
+        // Elements of an unordered_map stay where they are when it grows.
+        last_.series = &it->second;
+        last_.route.assign(route);
+        last_.method.assign(method);
+    }
+    ++last_.series->by_status_class[std::min<unsigned>(status / 100, 5)];
+    last_.series->duration.observe(elapsed);
 }
 
 void WorkerMetrics::count_rejection(Errc errc) {

@@ -78,6 +78,23 @@ private:
     ByName<UpstreamSeries> upstreams_;
     std::array<std::uint64_t, kRejectReasons.size()> rejections_{};
     std::string key_;  // reused for route keys: no allocation per request once warm
+
+    /// The series the last request was counted in. A run of requests to one route (what a
+    /// sidecar mostly sees) then skips building the key and hashing it (callgrind: about 300
+    /// instructions a request). Compared by content, never by address: a reload may put another
+    /// route's name where this one's was. Not copied: it points into this object's map.
+    struct LastSeries {
+        LastSeries() = default;
+        LastSeries(const LastSeries&) {}
+        LastSeries& operator=(const LastSeries&) {
+            series = nullptr;
+            return *this;
+        }
+        std::string route;
+        std::string method;
+        RouteSeries* series = nullptr;
+    };
+    LastSeries last_;
 };
 
 }  // namespace gateway

@@ -4,7 +4,6 @@
 
 #include "core/text.hpp"
 #include "pipeline/body_validator.hpp"
-#include "routing/canonical_path.hpp"
 #include "routing/percent_decoding.hpp"
 #include "routing/query_string.hpp"
 
@@ -21,6 +20,8 @@ std::string hint_for(std::string_view value) {
     }
     return {};
 }
+
+}  // namespace
 
 Status check_path_params(const RouteConfig& route, const PathValues& raw_values) {
     for (std::size_t i = 0; i < route.path_params.size(); ++i) {
@@ -40,12 +41,6 @@ Status check_path_params(const RouteConfig& route, const PathValues& raw_values)
     }
     return Ok{};
 }
-
-std::string_view first_token(std::string_view content_type) {
-    return trim(content_type.substr(0, content_type.find(';')));
-}
-
-}  // namespace
 
 Status check_roles(const RouteConfig& route, const std::optional<std::string_view>& roles_header) {
     std::string_view roles = roles_header.value_or(std::string_view());
@@ -126,77 +121,6 @@ Status check_query(const RouteConfig& route, std::string_view query) {
         }
     }
     return Ok{};
-}
-
-Result<CheckedHead> check_head(const Config& config, const RequestHead& head,
-                               const RouteConfig*& matched_route) {
-    const std::size_t question = head.target.find('?');
-    const std::string_view raw_path = head.target.substr(0, question);
-    const std::string_view query =
-        question == std::string_view::npos ? std::string_view() : head.target.substr(question + 1);
-
-    auto canonical = canonicalize_path(raw_path);
-    if (!canonical) return std::move(canonical).error();
-    const std::string_view path = *canonical;
-
-    RouteMatch match = config.table.match(head.method, path);
-    if (match.kind == RouteMatch::Kind::path_not_found) {
-        return Error{Errc::route_not_found, "no route matches " + quoted_excerpt(path, 256)};
-    }
-    if (match.kind == RouteMatch::Kind::method_not_allowed) {
-        const std::string allow = join(match.allowed);
-        Error error{Errc::method_not_allowed, "method " + quoted_excerpt(head.method) +
-                                                  " is not allowed on " + quoted_excerpt(path, 256) +
-                                                  "; allowed: " + allow};
-        error.headers.emplace_back("Allow", allow);
-        return error;
-    }
-    const RouteConfig& route = config.routes[match.route_index];
-    matched_route = &route;
-
-    if (auto roles = check_roles(route, head.auth_roles); !roles) return std::move(roles).error();
-    if (auto params = check_path_params(route, match.path_values); !params) {
-        return std::move(params).error();
-    }
-    if (auto checked = check_query(route, query); !checked) return std::move(checked).error();
-
-    const bool has_body = head.chunked || head.content_length.value_or(0) > 0;
-    if (!route.body_schema) {
-        if (has_body) {
-            return Error{Errc::unexpected_body,
-                         "body: " + route.method + " " + route.path.text() + " takes no body, got " +
-                             (head.chunked ? std::string("a chunked body")
-                                           : std::to_string(*head.content_length) + " bytes")};
-        }
-    } else {
-        const std::string_view media = head.content_type ? first_token(*head.content_type) : "";
-        if (!iequals(media, "application/json")) {
-            return Error{Errc::unsupported_media_type,
-                         "header Content-Type: expected application/json, got " +
-                             (head.content_type ? quoted_excerpt(*head.content_type) : "none")};
-        }
-        if (head.content_length && *head.content_length > route.max_body_bytes) {
-            return Error{Errc::payload_too_large,
-                         "body: " + std::to_string(*head.content_length) +
-                             " bytes, the limit is " + std::to_string(route.max_body_bytes)};
-        }
-    }
-
-    CheckedHead checked;
-    checked.route = &route;
-    checked.body_limit = route.body_schema ? route.max_body_bytes : 0;
-    if (route.rewrite) {
-        checked.upstream_target = route.rewrite->expand(
-            std::vector<std::string_view>(match.path_values.begin(), match.path_values.end()),
-            route.path.param_names());
-    } else {
-        checked.upstream_target = std::move(*canonical);
-    }
-    if (question != std::string_view::npos) {
-        checked.upstream_target += '?';
-        checked.upstream_target += query;
-    }
-    return checked;
 }
 
 Status check_body(const RouteConfig& route, std::string_view body) {

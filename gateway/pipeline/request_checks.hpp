@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "routing/route_table.hpp"
 #include "core/result.hpp"
 
 namespace gateway {
@@ -30,21 +31,14 @@ struct CheckedHead {
     std::size_t body_limit = 0;
 };
 
-/// Steps 1-3 of the pipeline on the request head, in their fixed order: match (404/405),
-/// auth (401/403), path parameters, query parameters, then the body's framing (415, 413,
-/// unexpected body). The first failure stops the checks. `matched_route` is set as soon as a
-/// route matches, so that a refusal after matching (401, 400, 415...) is still counted and
-/// logged under its route.
-Result<CheckedHead> check_head(const Config& config, const RequestHead& head,
-                               const RouteConfig*& matched_route);
-
-inline Result<CheckedHead> check_head(const Config& config, const RequestHead& head) {
-    const RouteConfig* matched_route = nullptr;
-    return check_head(config, head, matched_route);
-}
+/// The checks the stages (stages.hpp) are made of, each a pure function of a route and what
+/// the request gave.
 
 /// Auth alone: the comma-separated roles against the route's allowed roles.
 Status check_roles(const RouteConfig& route, const std::optional<std::string_view>& roles_header);
+
+/// The typed path parameters: the raw (percent-encoded) values, in path order.
+Status check_path_params(const RouteConfig& route, const PathValues& raw_values);
 
 /// Query alone, for a query string without its '?'.
 Status check_query(const RouteConfig& route, std::string_view query);

@@ -2,8 +2,7 @@
 
 #include <string>
 
-#include "pipeline/framing_checks.hpp"
-#include "pipeline/head_reader.hpp"
+#include "pipeline/stages.hpp"
 #include "pipeline/upstream_answer.hpp"
 #include "upstream/header_policy.hpp"
 
@@ -14,46 +13,12 @@ namespace http = boost::beast::http;
 
 namespace {
 
-void answer_error(ClientReply& reply, const Error& error, unsigned version,
-                  std::string_view request_id) {
-    reply.response = render_error(error, version, request_id);
-    reply.error_code = info(error.errc).code;
-}
-
-void answer_error(ClientReply& reply, const ErrorMessage& message, unsigned version,
-                  std::string_view request_id) {
-    reply.response = render_error(message, version, request_id);
-    reply.error_code = message.code;
-}
-
-}  // namespace
-
-Result<CheckedHead> RequestPipeline::admit(const Config& config,
-                                           const http::request_header<>& header,
-                                           std::optional<std::uint64_t> content_length,
-                                           bool chunked,
-                                           const RouteConfig*& matched_route) const {
-    auto origin_target = check_framing(header);
-    if (!origin_target) return std::move(origin_target).error();
-    std::string roles;
-    RequestHead head = read_request_head(header, content_length, chunked, roles);
-    head.target = *origin_target;
-    return check_head(config, head, matched_route);
-}
-
-Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& checked,
-                                     ClientRequest& request, std::string_view client_address,
-                                     std::string_view request_id, ClientReply& reply) {
-    const unsigned version = request.version();
-    if (auto body = check_body(*checked.route, request.body()); !body) {
-        answer_error(reply, body.error(), version, request_id);
-        reply.rejection = body.error().errc;
-        co_return;
-    }
-
-    // The client's method, headers and body bytes, with the gateway's edits: new target when
-    // rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
-    const UpstreamConfig& upstream = config.upstreams[checked.route->upstream_index];
+/// The client's method, headers and body bytes, with the gateway's edits: new target when
+/// rewritten, hop-by-hop headers dropped, always HTTP/1.1 keep-alive.
+UpstreamRequest upstream_request_for(const UpstreamConfig& upstream, const CheckedHead& checked,
+                                     const ClientRequest& request,
+                                     std::string_view client_address,
+                                     std::string_view request_id) {
     const http::verb method = request.method();
     const Endpoint& first_endpoint = upstream.endpoints.front();
     UpstreamHeadEdits edits{checked.upstream_target, client_address, request_id,
@@ -64,17 +29,20 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
     UpstreamRequest upstream_request{method, {}, request.body()};
     upstream_request.head.reserve(512);
     append_upstream_head(upstream_request.head, request, edits);
+    return upstream_request;
+}
 
-    const auto sent = std::chrono::steady_clock::now();
-    UpstreamReply answer;
-    const Status forwarded = co_await forwarder_.forward(upstream, upstream_request, answer);
+/// The normalise step: what the client gets of the upstream's answer, or of its failure.
+void take_answer(const UpstreamConfig& upstream, const Status& forwarded, UpstreamReply& answer,
+                 std::chrono::steady_clock::time_point sent, unsigned version,
+                 std::string_view request_id, ClientReply& reply) {
     // Every answer from here on went by the upstream: say so, with its status (0: none came).
     reply.forwarded = true;
     reply.upstream_endpoint = answer.endpoint;
     reply.upstream_duration = std::chrono::steady_clock::now() - sent;
     if (!forwarded) {
-        answer_error(reply, forwarded.error(), version, request_id);
-        co_return;
+        reply.answer_upstream_failure(forwarded.error(), version, request_id);
+        return;
     }
 
     UpstreamResponse& response = answer.response;
@@ -91,16 +59,66 @@ Task<void> RequestPipeline::complete(const Config& config, const CheckedHead& ch
                 // What the client is not shown, the operator finds in the access log.
                 const std::string_view body = response.body();
                 reply.upstream_error_body.assign(body.substr(0, kUpstreamLoggedBytes));
-                answer_error(reply, *normalised, version, request_id);
-                co_return;
+                reply.answer_upstream_failure(*normalised, version, request_id);
+                return;
             }
         }
         reply.response = std::move(response);
-        co_return;
+        return;
     }
     // A streamed body: the relay frames it (the upstream's length, or chunked).
     reply.response = std::move(response);
     reply.rest = std::move(answer.rest);
+}
+
+
+}  // namespace
+
+Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
+                                  std::string_view request_id, ClientReply& reply) {
+    RequestParser& parser = client.parser;
+    const unsigned version = parser.get().version();
+    auto admitted = admit(exchange);
+    reply.route = exchange.route;
+    if (!admitted) {
+        reply.refuse(admitted.error(), version, request_id);
+        // After a framing error the byte stream cannot be trusted; after any refusal with
+        // an unread body it is out of step: either way the connection ends here.
+        if (!parser.is_done() || admitted.error().errc == Errc::malformed_request) {
+            reply.keep_alive = false;
+        }
+        co_return;
+    }
+    BodyReader reader(client, admitted->body_limit);
+    if (!reader.take_buffered()) co_await reader.read_rest();
+    const BodyRead& body = reader.result();
+    if (body.outcome == BodyRead::Outcome::disconnected) {
+        reply.disconnected = true;
+        co_return;
+    }
+    if (body.outcome == BodyRead::Outcome::refused) {
+        reply.refuse(*body.refusal, version, request_id);
+        reply.keep_alive = false;
+        co_return;
+    }
+    // The client owes nothing while the upstream works (that has its own deadlines): a
+    // header or body deadline still running would cut a slow but timely answer.
+    client.stream.expires_never();
+    ClientRequest request = parser.release();
+    exchange.message = &request;
+    exchange.body = request.body();
+    if (auto passed = run_stages(Phase::body, exchange); !passed) {
+        reply.refuse(passed.error(), version, request_id);
+        co_return;
+    }
+    // Forward (within this coroutine: a separate step would cost a frame), then normalise.
+    const UpstreamConfig& upstream = exchange.config.upstreams[admitted->route->upstream_index];
+    const UpstreamRequest upstream_request =
+        upstream_request_for(upstream, *admitted, request, client.address, request_id);
+    const auto sent = std::chrono::steady_clock::now();
+    UpstreamReply answer;
+    const Status forwarded = co_await forwarder_.forward(upstream, upstream_request, answer);
+    take_answer(upstream, forwarded, answer, sent, version, request_id, reply);
 }
 
 }  // namespace gateway

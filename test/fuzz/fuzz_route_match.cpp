@@ -6,6 +6,7 @@
 #include "project_config.hpp"
 #include "core/error_message.hpp"
 #include "pipeline/request_checks.hpp"
+#include "pipeline/stages.hpp"
 
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

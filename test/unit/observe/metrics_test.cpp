@@ -57,3 +57,27 @@ TEST_CASE("metric labels escape what a route name could hold") {
     const std::string text = render_metrics(metrics, {});
     CHECK_THAT(text, Catch::Matchers::Contains(R"(route="a\"b")"));
 }
+
+TEST_CASE("request counts land in their own series whether routes come in runs or interleaved, and a copy counts apart") {
+    using namespace std::chrono_literals;
+    WorkerMetrics metrics;
+    metrics.count_request("a", "GET", 200, 1ms);
+    metrics.count_request("a", "GET", 503, 1ms);
+    metrics.count_request("b", "GET", 200, 1ms);
+    metrics.count_request("a", "PUT", 204, 1ms);
+    metrics.count_request("a", "GET", 201, 1ms);
+    const auto& a_get = metrics.routes().at("a\tGET");
+    CHECK(a_get.by_status_class[2] == 2);
+    CHECK(a_get.by_status_class[5] == 1);
+    CHECK(metrics.routes().at("b\tGET").by_status_class[2] == 1);
+    CHECK(metrics.routes().at("a\tPUT").by_status_class[2] == 1);
+
+    // A scrape's copy must not count into the worker's series (nor the other way round).
+    WorkerMetrics copy = metrics;
+    copy.count_request("a", "GET", 200, 1ms);
+    CHECK(copy.routes().at("a\tGET").by_status_class[2] == 3);
+    CHECK(metrics.routes().at("a\tGET").by_status_class[2] == 2);
+    metrics.count_request("a", "GET", 200, 1ms);
+    CHECK(metrics.routes().at("a\tGET").by_status_class[2] == 3);
+    CHECK(copy.routes().at("a\tGET").by_status_class[2] == 3);
+}

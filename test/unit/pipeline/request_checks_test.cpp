@@ -2,6 +2,7 @@
 
 #include "config/config_loader.hpp"
 #include "pipeline/request_checks.hpp"
+#include "pipeline/stages.hpp"
 
 using namespace gateway;
 
