@@ -45,7 +45,17 @@ std::optional<std::string_view> nearest_word(std::string_view word,
             best_distance = distance;
         }
     }
-    return best;
+    if (best) return best;
+    // A shortened name ("bool" for "boolean", "int" for "integer") is too far for the edit
+    // distance but as plain a slip.
+    if (word.size() < 3) return std::nullopt;
+    for (const auto candidate : candidates) {
+        if (candidate.size() > word.size() &&
+            edit_distance(candidate.substr(0, word.size()), word) == 0) {
+            return candidate;
+        }
+    }
+    return std::nullopt;
 }
 
 }  // namespace gateway
