@@ -40,7 +40,7 @@ std::string unclosed(const Opener& open, int stopped_at_line) {
     message += stopped_at_line > 0 ? " before line " + std::to_string(stopped_at_line) +
                                          ", which starts the next key"
                                    : std::string(" by the end of the file");
-    return message + " (expected " + closing + " on this line; add it or remove the opener)";
+    return message + " (expected '" + closing + "' on this line; add it or remove the opener)";
 }
 
 bool blank_or_comment(std::string_view line, std::size_t indent) {
@@ -168,6 +168,49 @@ std::string explain(const std::string& message) {
     return message;
 }
 
+// yaml-cpp notices a key written without ': ' ("method PATCH", "method:PATCH") only at the
+// next line's colon; the line above is the one to fix. Answers a finding there, if it is that.
+std::optional<Finding> key_without_colon(std::string_view text, int error_line) {
+    std::vector<std::string_view> lines;
+    for (std::size_t start = 0; start <= text.size();) {
+        const std::size_t end = std::min(text.find('\n', start), text.size());
+        lines.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    for (int n = error_line - 1; n >= 1 && static_cast<std::size_t>(n) <= lines.size(); --n) {
+        std::string_view line = lines[static_cast<std::size_t>(n - 1)];
+        std::size_t at = line.find_first_not_of(' ');
+        if (at == std::string_view::npos || line[at] == '#') continue;
+        while (line.substr(at, 2) == "- ") at = line.find_first_not_of(' ', at + 2);
+        if (at == std::string_view::npos) return std::nullopt;
+        std::string_view content = line.substr(at);
+        content = content.substr(0, content.find(" #"));
+        while (!content.empty() && (content.back() == ' ' || content.back() == '\r')) content.remove_suffix(1);
+        if (content.find(": ") != std::string_view::npos || content.back() == ':' ||
+            content.front() == '"' || content.front() == '\'' || content.front() == '[' ||
+            content.front() == '{') {
+            return std::nullopt;
+        }
+        const int column = static_cast<int>(at) + 1;
+        const std::size_t colon = content.find(':');
+        if (colon != std::string_view::npos) {
+            return Finding{n, column, "YAML syntax error: '" + std::string(content) +
+                                          "' is no 'key: value': a space must follow the ':' (" +
+                                          std::string(content.substr(0, colon + 1)) + " " +
+                                          std::string(content.substr(colon + 1)) + ")"};
+        }
+        const std::size_t space = content.find(' ');
+        if (space != std::string_view::npos) {
+            return Finding{n, column, "YAML syntax error: '" + std::string(content) +
+                                          "' is no 'key: value': the ':' after the key is missing (" +
+                                          std::string(content.substr(0, space)) + ":" +
+                                          std::string(content.substr(space)) + ")"};
+        }
+        return std::nullopt;
+    }
+    return std::nullopt;
+}
+
 }  // namespace
 
 std::optional<YAML::Node> parse_yaml(std::string_view text, YamlReader& reader) {
@@ -178,6 +221,12 @@ std::optional<YAML::Node> parse_yaml(std::string_view text, YamlReader& reader) 
     try {
         return YAML::Load(std::string(text));
     } catch (const YAML::Exception& e) {
+        if (e.msg == YAML::ErrorMsg::MAP_VALUE) {
+            if (const auto finding = key_without_colon(text, e.mark.line + 1)) {
+                reader.report_at(finding->line, finding->column, finding->message);
+                return std::nullopt;
+            }
+        }
         // A message can span lines (some carry the text they choke on): one line it is.
         reader.report(e.mark, "YAML syntax error: " + explain(e.msg));
         return std::nullopt;
