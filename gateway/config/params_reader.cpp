@@ -41,14 +41,20 @@ bool read_constraints(YamlReader& reader, const YAML::Node& node, const std::str
     const std::int64_t highest = std::numeric_limits<std::int64_t>::max();
     if (const auto values = node["values"]) {
         if (integer) {
-            if (reader.expect_sequence(values, where + " values") && values.size() > 0) {
+            if (!reader.expect_sequence(values, where + " values")) {
+                ok = false;
+            } else if (values.size() == 0) {
+                // No value allowed at all would refuse every request; leave `values` out to
+                // allow any integer in range.
+                reader.report(values, where + " values must not be empty (leave 'values' out "
+                                              "to allow any integer)");
+                ok = false;
+            } else {
                 for (const auto& item : values) {
                     auto value = reader.read_integer(item, where + " value", lowest, highest);
                     if (value) type.allowed_integers.push_back(*value);
                     ok = ok && value.has_value();
                 }
-            } else {
-                ok = false;
             }
         } else if (type.kind == ParamKind::enumeration) {
             auto strings = reader.read_string_list(values, where + " values");
@@ -70,7 +76,8 @@ bool read_constraints(YamlReader& reader, const YAML::Node& node, const std::str
         ok = ok && type.max.has_value();
     }
     if (type.min && type.max && *type.min > *type.max) {
-        reader.report(node["min"], where + " min is greater than max");
+        reader.report(node["min"], where + " min is greater than max (" + std::to_string(*type.min) +
+                                          " > " + std::to_string(*type.max) + ")");
         ok = false;
     }
     if (type.kind == ParamKind::string && node["max_length"]) {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 #include "config/config_loader.hpp"
@@ -91,6 +92,12 @@ void read_upstreams(YamlReader& reader, const YAML::Node& node,
         upstream.name = entry.first.Scalar();
         const std::string where = "upstream '" + upstream.name + "'";
         const YAML::Node& body = entry.second;
+        // A duplicated name is reported by expect_map; keeping the first keeps routes' lookups
+        // and the "defined:" lists free of twins.
+        if (std::any_of(upstreams.begin(), upstreams.end(),
+                        [&](const auto& u) { return u.name == upstream.name; })) {
+            continue;
+        }
         if (!reader.expect_map(body, where, kUpstreamKeys)) continue;
         if (const auto endpoints = body["endpoints"]) {
             upstream.endpoints = read_endpoints(reader, endpoints, where);
