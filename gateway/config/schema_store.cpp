@@ -121,6 +121,26 @@ std::string find_bad_type(const rapidjson::Value& schema, const std::string& poi
     return {};
 }
 
+// A read-only stream over the schema text. RapidJSON reads its own StringStream through a
+// local copy while it parses a string or a number, so that stream's Tell() lags in the
+// handler; this one has no copy optimisation, so Tell() is always just past the last token.
+class TextStream {
+public:
+    using Ch = char;
+    explicit TextStream(const std::string& text) : text_(text) {}
+    Ch Peek() const { return at_ < text_.size() ? text_[at_] : '\0'; }
+    Ch Take() { return at_ < text_.size() ? text_[at_++] : '\0'; }
+    std::size_t Tell() const { return at_; }
+    Ch* PutBegin() { return nullptr; }  // never written: the reader parses without kParseInsituFlag
+    void Put(Ch) {}
+    void Flush() {}
+    std::size_t PutEnd(Ch*) { return 0; }
+
+private:
+    const std::string& text_;
+    std::size_t at_ = 0;
+};
+
 // Where each value starts in the text, by JSON pointer: the DOM keeps no offsets, so the text
 // is read once more with RapidJSON's SAX reader, which can tell where it is.
 class OffsetFinder : public rapidjson::BaseReaderHandler<rapidjson::UTF8<>, OffsetFinder> {
@@ -129,7 +149,7 @@ public:
 
     std::optional<std::size_t> find() {
         rapidjson::Reader reader;
-        rapidjson::StringStream stream(text_.c_str());
+        TextStream stream(text_);
         stream_ = &stream;
         reader.Parse(stream, *this);
         return found_;
@@ -190,7 +210,7 @@ private:
 
     const std::string& text_;
     std::string wanted_;
-    rapidjson::StringStream* stream_ = nullptr;
+    TextStream* stream_ = nullptr;
     std::vector<Frame> frames_;
     std::size_t last_end_ = 0;
     std::optional<std::size_t> found_;
