@@ -44,8 +44,9 @@ std::variant<PathTemplate, PathTemplate::ParseError> PathTemplate::parse(std::st
         Segment parsed;
         if (segment.front() == '{') {
             if (segment.back() != '}') {
-                return ParseError{start, "parameter must fill the whole segment: '{name}' or "
-                                         "'{name:type}', got '" + std::string(segment) + "'"};
+                return ParseError{start, "a parameter must be a whole segment: write '{name}' "
+                                         "or '{name:type}' between two '/', got '" +
+                                             std::string(segment) + "'"};
             }
             const std::string_view inner = segment.substr(1, segment.size() - 2);
             const std::size_t colon = inner.find(':');
@@ -75,6 +76,13 @@ std::variant<PathTemplate, PathTemplate::ParseError> PathTemplate::parse(std::st
                 }
             }
         } else {
+            // `x{id}`: a parameter inside a literal cannot be matched (segments are matched
+            // whole); say so rather than only that '{' is not a path character.
+            if (const std::size_t brace = segment.find_first_of("{}"); brace != std::string_view::npos) {
+                return ParseError{start + brace,
+                                  "a parameter must be a whole segment: write '{name}' or "
+                                  "'{name:type}' between two '/', got '" + std::string(segment) + "'"};
+            }
             for (std::size_t i = 0; i < segment.size(); ++i) {
                 if (!is_literal_char(segment[i])) {
                     return ParseError{start + i, std::string("character '") + segment[i] +

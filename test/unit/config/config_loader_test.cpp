@@ -106,7 +106,7 @@ TEST_CASE("unknown keys are errors at their line and column") {
     const auto result = load_config(path);
     CHECK_FALSE(result.config);
     CHECK(has_problem(result, "6:5", "unknown key 'metod' in route"));
-    CHECK(has_problem(result, "5:5", "route needs 'method'"));
+    CHECK(has_problem(result, "5:5", "route 'r' needs 'method' (GET, HEAD"));
 }
 
 TEST_CASE("diagnostics print as file:line:col: message") {
