@@ -33,6 +33,9 @@ struct ClientReply {
     /// failures are counted by the forwarder instead.
     std::optional<Errc> rejection{};
     bool forwarded = false;        // the request was sent (or tried) upstream
+    /// forwarded: the upstream's name, in the request's own config snapshot (which may not be
+    /// the connection's: a reload can come between the accept and the request).
+    std::string_view upstream_name;
     unsigned upstream_status = 0;  // the upstream's status; 0 when it gave no answer
     std::chrono::nanoseconds upstream_duration{0};
     /// The endpoint the request went to (in the request's config snapshot); null: none.

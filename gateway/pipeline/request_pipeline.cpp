@@ -38,6 +38,7 @@ void take_answer(const UpstreamConfig& upstream, const Status& forwarded, Upstre
                  std::string_view request_id, ClientReply& reply) {
     // Every answer from here on went by the upstream: say so, with its status (0: none came).
     reply.forwarded = true;
+    reply.upstream_name = upstream.name;
     reply.upstream_endpoint = answer.endpoint;
     reply.upstream_duration = std::chrono::steady_clock::now() - sent;
     if (!forwarded) {

@@ -108,7 +108,7 @@ struct Connection {
         record.error_code = reply.error_code;
         if (reply.route) record.route = reply.route->name;
         if (reply.forwarded) {
-            record.upstream = config->upstreams[reply.route->upstream_index].name;
+            record.upstream = reply.upstream_name;
             record.upstream_status = reply.upstream_status;
             record.upstream_endpoint = reply.upstream_endpoint;
             record.upstream_error_body = reply.upstream_error_body;

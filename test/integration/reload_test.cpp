@@ -189,3 +189,48 @@ TEST_CASE("reload: a Kubernetes-style ..data symlink swap is picked up") {
     HttpClient fresh(fixture.port());
     CHECK(fresh.send("DELETE", kPenalty, api_key()).status == 200);
 }
+
+TEST_CASE("reload: a request on a connection accepted before a reload is logged under its own snapshot's upstream") {
+    TempDir dir;
+    const std::string full = project_routes_text();
+    // The same routes with the upstreams in the other order: every upstream index changes.
+    const std::size_t penalties_at = full.find("  penalties:\n");
+    const std::size_t routes_at = full.find("\nroutes:");
+    const std::size_t upstreams_at = full.find("upstreams:\n");
+    REQUIRE(penalties_at != std::string::npos);
+    REQUIRE(routes_at != std::string::npos);
+    REQUIRE(upstreams_at != std::string::npos);
+    std::string swapped = full;
+    const std::string penalties_block = full.substr(penalties_at, routes_at - penalties_at);
+    swapped.erase(penalties_at, routes_at - penalties_at);
+    swapped.insert(upstreams_at + std::string("upstreams:\n").size(), penalties_block + "\n");
+    const std::string path = dir.write("routes.yaml", full);
+    const std::string log = (dir.path() / "access.log").string();
+
+    GatewayOptions options;
+    options.config_path = path;
+    options.extra_args = {"--admin", "127.0.0.1:0", "--access-log", log};
+    GatewayFixture fixture(options);
+    const Admin admin = admin_of(fixture.gateway());
+    HttpClient client(fixture.port());  // accepted under the first config
+    REQUIRE(client.send("GET", kPenalty, api_key()).status != 0);
+    const std::string before = admin.hash();
+    replace_file(path, swapped);
+    REQUIRE(poll_until([&] { return admin.hash() != before; }, Clock::now() + milliseconds(3000)));
+
+    const auto response = client.send("GET", kByUuid, api_key({{"X-Request-Id", "after-reload-1"}}));
+    REQUIRE(response.status == 200);
+    std::string line;
+    REQUIRE(poll_until(
+        [&] {
+            const std::string text = read_text_file(log);
+            const std::size_t at = text.find("\"after-reload-1\"");
+            if (at == std::string::npos) return false;
+            line = text.substr(text.rfind('\n', at) + 1);
+            line = line.substr(0, line.find('\n'));
+            return true;
+        },
+        Clock::now() + milliseconds(3000)));
+    INFO(line);
+    CHECK_THAT(line, Catch::Contains("\"upstream\":\"penalties\""));
+}
