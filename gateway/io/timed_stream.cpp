@@ -6,8 +6,8 @@
 
 namespace gateway {
 
-TimedStream::TimedStream(Socket socket, Clock::duration granularity)
-    : state_(std::make_shared<State>(std::move(socket), granularity)) {}
+TimedStream::TimedStream(Transport transport, Clock::duration granularity)
+    : state_(std::make_shared<State>(std::move(transport), granularity)) {}
 
 TimedStream::TimedStream(const executor_type& executor, Clock::duration granularity)
     : state_(std::make_shared<State>(executor, granularity)) {}
@@ -42,8 +42,7 @@ void TimedStream::arm(const std::shared_ptr<State>& state) {
         state->waiting = false;
         if (state->deadline <= Clock::now()) {
             state->timed_out = true;
-            boost::system::error_code ignored;
-            state->socket.close(ignored);
+            state->transport.close();
             return;
         }
         arm(state);
@@ -56,8 +55,7 @@ boost::system::error_code TimedStream::result(const boost::system::error_code& e
 }
 
 void TimedStream::close() {
-    boost::system::error_code ignored;
-    state_->socket.close(ignored);
+    state_->transport.close();
     state_->timer.cancel();
     state_->waiting = false;
 }

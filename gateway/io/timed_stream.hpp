@@ -2,7 +2,6 @@
 
 #include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/error_code.hpp>
 
@@ -10,11 +9,12 @@
 #include <memory>
 
 #include "io/executor.hpp"
+#include "io/transport.hpp"
 
 namespace gateway {
 
-/// A TCP socket with a deadline, for Beast's HTTP reads and writes (an AsyncReadStream and
-/// AsyncWriteStream).
+/// A connection's Transport (plain TCP or TLS) with a deadline, for Beast's HTTP reads and
+/// writes (an AsyncReadStream and AsyncWriteStream).
 ///
 /// Why not beast::tcp_stream: it arms and cancels a timer around every read and write, so a
 /// proxied request cost a dozen timer operations, each moving Asio's earliest deadline and with
@@ -23,7 +23,7 @@ namespace gateway {
 /// `now + granularity`, and every deadline set is at least `granularity` away, so moving a
 /// deadline never has to re-arm the timer: it wakes at most once per `granularity` on a busy
 /// connection, re-arms itself, and never while idle without a deadline. When a deadline passes
-/// the socket is closed, so the operation in progress ends; `timed_out()` then tells it apart
+/// the connection is closed, so the operation in progress ends; `timed_out()` then tells it apart
 /// from a peer's close, and `result()` turns its error into beast::error::timeout.
 class TimedStream {
 public:
@@ -31,14 +31,14 @@ public:
     using Clock = std::chrono::steady_clock;
 
     /// `granularity`: the shortest timeout this stream will be given.
-    TimedStream(Socket socket, Clock::duration granularity);
+    TimedStream(Transport transport, Clock::duration granularity);
     TimedStream(const executor_type& executor, Clock::duration granularity);
     ~TimedStream();
     TimedStream(const TimedStream&) = delete;
     TimedStream& operator=(const TimedStream&) = delete;
 
-    executor_type get_executor() noexcept { return state_->socket.get_executor(); }
-    Socket& socket() noexcept { return state_->socket; }
+    executor_type get_executor() noexcept { return state_->transport.get_executor(); }
+    Transport& transport() noexcept { return state_->transport; }
 
     void expires_after(Clock::duration timeout) { expires_at(Clock::now() + timeout); }
     void expires_at(Clock::time_point deadline);
@@ -52,21 +52,21 @@ public:
 
     template <typename MutableBuffers, typename Token>
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        return state_->socket.async_read_some(buffers, std::forward<Token>(token));
+        return state_->transport.async_read_some(buffers, std::forward<Token>(token));
     }
     template <typename ConstBuffers, typename Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        return state_->socket.async_write_some(buffers, std::forward<Token>(token));
+        return state_->transport.async_write_some(buffers, std::forward<Token>(token));
     }
 
 private:
     // Shared with the watchdog's pending wait, which may still run after the stream is gone.
     struct State {
-        State(Socket s, Clock::duration g)
-            : socket(std::move(s)), timer(socket.get_executor()), granularity(g) {}
+        State(Transport t, Clock::duration g)
+            : transport(std::move(t)), timer(transport.get_executor()), granularity(g) {}
         State(const Executor& executor, Clock::duration g)
-            : socket(executor), timer(executor), granularity(g) {}
-        Socket socket;
+            : transport(executor), timer(executor), granularity(g) {}
+        Transport transport;
         Timer timer;
         Clock::duration granularity;
         Clock::time_point deadline = Clock::time_point::max();

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "core/text.hpp"
+#include "io/buffer_view.hpp"
 #include "pipeline/head_admission.hpp"
 
 namespace gateway {
@@ -30,10 +31,6 @@ bool is_disconnect(const boost::system::error_code& ec) {
 bool expects_continue(const http::request_header<>& header) {
     const auto it = header.find(http::field::expect);
     return it != header.end() && iequals(it->value(), "100-continue");
-}
-
-std::string_view view_of(const beast::flat_buffer& buffer) {
-    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
 
 /// Feeds the parser what the buffer holds, without I/O, and answers the bytes it took; `ec`

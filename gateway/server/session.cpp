@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "core/text.hpp"
+#include "io/buffer_view.hpp"
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/head_admission.hpp"
@@ -31,10 +32,6 @@ std::string_view known_method_label(std::string_view method) {
         if (method == known) return known;
     }
     return "other";
-}
-
-std::string_view view_of(const beast::flat_buffer& buffer) {
-    return {static_cast<const char*>(buffer.data().data()), buffer.size()};
 }
 
 /// Reads until the buffer holds a whole request head, checking the raw bytes as they come,
@@ -73,12 +70,6 @@ private:
     std::size_t count_;
 };
 
-std::string peer_address(const Socket& socket) {
-    boost::system::error_code ec;
-    const auto remote = socket.remote_endpoint(ec);
-    return ec ? std::string("unknown") : remote.address().to_string();
-}
-
 /// What a client connection keeps between requests: its socket, its read buffer (small while
 /// idle), the config it was accepted under and the peer's address. Everything a request needs
 /// beyond that lives in serve_request's frame, which exists only while a request is served.
@@ -86,16 +77,15 @@ std::string peer_address(const Socket& socket) {
 /// handler, which the worker's io_context may destroy after the context is gone.
 struct Connection {
     /// The connection keeps the limits it was accepted under.
-    Connection(SessionContext& context_, Socket socket)
+    Connection(SessionContext& context_, Transport transport)
         : slot(context_.open_connections),
           context(context_),
           config(context.config),
           limits(config->limits),
-          client_address(peer_address(socket)),
-          stream(std::move(socket),
+          client_address(transport.remote_address()),
+          stream(std::move(transport),
                  std::min({limits.idle_timeout, limits.header_timeout, limits.body_timeout})) {
-        boost::system::error_code ignored;
-        stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+        stream.transport().set_no_delay();
     }
 
     /// Every request ends here, whoever made its answer: the reply is written (whole, or its
@@ -261,8 +251,11 @@ Task<void> serve_connection(std::unique_ptr<Connection> connection) {
         wait_idle(std::move(connection));
         co_return;
     }
+    // Written out, not as Transport::shutdown_send(): with that call as its last statement GCC 12
+    // builds this coroutine so that its first resume meets a resume index it does not know and
+    // crashes (every request did, in the Release and the sanitizer builds alike).
     boost::system::error_code ignored;
-    connection->stream.socket().shutdown(Socket::shutdown_send, ignored);
+    connection->stream.transport().tcp().shutdown(Socket::shutdown_send, ignored);
 }
 
 void log_session_exception(std::exception_ptr error) {
@@ -284,7 +277,7 @@ void wait_idle(std::unique_ptr<Connection> connection) {
     // Only what a large request grew is given back; the small buffer stays for the next one.
     if (idle.buffer.capacity() > kIdleRead) idle.buffer.shrink_to_fit();
     idle.context.idle_streams.insert(&idle.stream);
-    idle.stream.socket().async_read_some(
+    idle.stream.transport().tcp().async_read_some(
         idle.buffer.prepare(kIdleRead),
         [connection = std::move(connection)](const boost::system::error_code& ec,
                                              std::size_t n) mutable {
@@ -305,14 +298,13 @@ Task<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
                                                  std::to_string(connection->limits.max_connections) +
                                                  " connections; retry later"};
     co_await connection->refuse(overloaded, record, std::chrono::steady_clock::now());
-    boost::system::error_code ignored;
-    connection->stream.socket().shutdown(Socket::shutdown_send, ignored);
+    connection->stream.transport().shutdown_send();
 }
 
 }  // namespace
 
-void start_session(Socket socket, SessionContext& context) {
-    auto connection = std::make_unique<Connection>(context, std::move(socket));
+void start_session(Transport transport, SessionContext& context) {
+    auto connection = std::make_unique<Connection>(context, std::move(transport));
     if (connection->slot.count() > connection->limits.max_connections) {
         const auto executor = connection->stream.get_executor();
         asio::co_spawn(executor, refuse_over_limit(std::move(connection)), log_session_exception);

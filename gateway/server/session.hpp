@@ -44,6 +44,6 @@ struct SessionContext {
 /// it, reads its body, completes it, writes the answer, and goes on while keep-alive holds.
 /// Runs on the context's worker; never throws. While the connection waits for its next
 /// request it holds no coroutine frame and no read buffer.
-void start_session(Socket socket, SessionContext& context);
+void start_session(Transport transport, SessionContext& context);
 
 }  // namespace gateway

@@ -50,7 +50,7 @@ void Worker::drain() {
         session_context_.draining = true;
         boost::system::error_code ignored;
         acceptor_.close(ignored);
-        for (auto* stream : session_context_.idle_streams) stream->socket().close(ignored);
+        for (auto* stream : session_context_.idle_streams) stream->close();
     });
 }
 
@@ -93,7 +93,7 @@ Task<void> Worker::accept_loop() {
             co_await pause.async_wait(asio::redirect_error(use_task, ec));
             continue;
         }
-        start_session(std::move(socket), session_context_);
+        start_session(Transport(std::move(socket)), session_context_);
     }
 }
 

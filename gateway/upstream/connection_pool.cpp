@@ -2,12 +2,8 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/beast/core/error.hpp>
-
-#include <sys/socket.h>
 
 #include <algorithm>
-#include <cerrno>
 
 namespace gateway {
 
@@ -15,31 +11,19 @@ namespace asio = boost::asio;
 using Clock = std::chrono::steady_clock;
 
 ConnectionPool::ConnectionPool(Executor executor, std::string name,
-                               asio::ip::tcp::endpoint endpoint,
-                               std::chrono::milliseconds connect_timeout,
+                               std::unique_ptr<Connector> connector,
                                std::chrono::milliseconds shortest_timeout,
                                std::size_t max_connections)
     : executor_(std::move(executor)),
       name_(std::move(name)),
-      endpoint_(endpoint),
-      connect_timeout_(connect_timeout),
-      shortest_timeout_(std::min(connect_timeout, shortest_timeout)),
+      connector_(std::move(connector)),
+      shortest_timeout_(shortest_timeout),
       max_connections_(max_connections) {}
 
-namespace {
-
-// True when the upstream has closed (or reset) an idle connection, or sent bytes nobody asked
-// for: either way the connection cannot carry a request.
-bool is_unusable(Socket& socket) {
-    char byte = 0;
-    const ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-    return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
-}  // namespace
-
 std::optional<ConnectionPool::Lease> ConnectionPool::take_idle() {
-    while (!idle_.empty() && is_unusable(idle_.back()->stream.socket())) {
+    // Anything that came in on an idle connection (the upstream's close or reset, or bytes nobody
+    // asked for) means it cannot carry a request.
+    while (!idle_.empty() && idle_.back()->stream.transport().has_unread_input_or_closed()) {
         idle_.pop_back();
         --open_;
     }
@@ -77,28 +61,13 @@ Task<Result<ConnectionPool::Lease>> ConnectionPool::acquire(bool fresh, Clock::t
 
 Task<Result<ConnectionPool::Lease>> ConnectionPool::connect(Clock::time_point deadline) {
     ++open_;
-    auto connection = std::make_unique<UpstreamConnection>(executor_, shortest_timeout_);
-    const auto connect_deadline = std::min(deadline, Clock::now() + connect_timeout_);
-    connection->stream.expires_at(connect_deadline);
-    boost::system::error_code ec;
-    co_await connection->stream.socket().async_connect(
-        endpoint_, asio::redirect_error(use_task, ec));
-    ec = connection->stream.result(ec);
-    if (ec) {
+    auto connected = co_await connector_->connect(executor_, shortest_timeout_, deadline);
+    if (!connected) {
         --open_;
         wake_one_waiter();
-        if (ec == boost::beast::error::timeout) {
-            const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
-                connect_timeout_);
-            co_return Error{Errc::upstream_timeout, "connecting to " + name_ + " took longer than " +
-                                                        std::to_string(waited.count()) + " ms"};
-        }
-        co_return Error{Errc::upstream_unreachable, "connecting to " + name_ + " failed: " +
-                                                        ec.message()};
+        co_return std::move(connected).error();
     }
-    boost::system::error_code ignored;
-    connection->stream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-    co_return Lease{std::move(connection), false};
+    co_return Lease{std::move(*connected), false};
 }
 
 void ConnectionPool::release(std::unique_ptr<UpstreamConnection> connection, bool reusable) {
@@ -106,8 +75,7 @@ void ConnectionPool::release(std::unique_ptr<UpstreamConnection> connection, boo
         connection->stream.expires_never();
         idle_.push_back(std::move(connection));
     } else {
-        boost::system::error_code ignored;
-        connection->stream.socket().shutdown(Socket::shutdown_both, ignored);
+        connection->stream.transport().shutdown_both();
         connection->stream.close();
         --open_;
     }

@@ -3,9 +3,6 @@
 #include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
 
 #include <boost/asio/awaitable.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
 
 #include <chrono>
 #include <deque>
@@ -15,25 +12,16 @@
 #include <vector>
 
 #include "core/result.hpp"
-#include "io/timed_stream.hpp"
 #include "io/executor.hpp"
+#include "upstream/connector.hpp"
 
 namespace gateway {
-
-/// One upstream connection with the read buffer that belongs to it (bytes read past a response
-/// must stay with the connection they came from).
-struct UpstreamConnection {
-    UpstreamConnection(const Executor& executor,
-                       std::chrono::steady_clock::duration granularity)
-        : stream(executor, granularity) {}
-    TimedStream stream;
-    boost::beast::flat_buffer buffer;
-};
 
 /// Keep-alive connections to one upstream endpoint, owned by one worker thread (no locks).
 /// At most `max_connections` are open at once, busy and idle together; a request that finds
 /// none free waits for one until its deadline. Idle connections are reused most-recent-first,
-/// so the warmest socket goes next and surplus ones age out at the back.
+/// so the warmest socket goes next and surplus ones age out at the back. New connections come
+/// from the Connector it is given.
 class ConnectionPool {
 public:
     struct Lease {
@@ -41,11 +29,9 @@ public:
         bool reused = false;  // came from the idle list: the upstream may have closed it since
     };
 
-    /// `shortest_timeout`: the shortest deadline the connections' users will set (their
-    /// TimedStream granularity).
-    ConnectionPool(Executor executor, std::string name,
-                   boost::asio::ip::tcp::endpoint endpoint,
-                   std::chrono::milliseconds connect_timeout,
+    /// `name`: "upstream NAME", for error details (never its address). `shortest_timeout`: the
+    /// shortest deadline the connections' users will set (their TimedStream granularity).
+    ConnectionPool(Executor executor, std::string name, std::unique_ptr<Connector> connector,
                    std::chrono::milliseconds shortest_timeout, std::size_t max_connections);
 
     /// An idle connection right away, if there is one (what acquire() tries first). Each is
@@ -70,9 +56,8 @@ private:
     void wake_one_waiter();
 
     Executor executor_;
-    std::string name_;  // "upstream NAME", for error details (never its address)
-    boost::asio::ip::tcp::endpoint endpoint_;
-    std::chrono::milliseconds connect_timeout_;
+    std::string name_;
+    std::unique_ptr<Connector> connector_;
     std::chrono::milliseconds shortest_timeout_;
     std::size_t max_connections_;
     std::size_t open_ = 0;

@@ -207,9 +207,11 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
     auto& pool = pools_[endpoint.pool_key];
     if (!pool) {
         const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
+        std::string name = "upstream " + upstream.name;
+        auto connector = std::make_unique<TcpConnector>(name, address, upstream.connect_timeout);
         pool = std::make_shared<ConnectionPool>(
-            executor_, "upstream " + upstream.name, address,
-            upstream.connect_timeout, upstream.request_timeout, upstream.pool_size);
+            executor_, std::move(name), std::move(connector),
+            std::min(upstream.connect_timeout, upstream.request_timeout), upstream.pool_size);
     }
     return pool;
 }

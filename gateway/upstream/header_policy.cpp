@@ -65,17 +65,6 @@ bool is_dropped_hop(const http::fields::value_type& field, const NamedTokens& na
 
 }  // namespace
 
-void strip_hop_by_hop(http::fields& fields) {
-    // The named tokens are views into the Connection fields, so those go last.
-    NamedTokens named;
-    const bool any_connection = connection_tokens(fields, named);
-    for (auto it = fields.begin(); it != fields.end();) {
-        const bool drop = it->name() != http::field::connection && is_dropped_hop(*it, named);
-        it = drop ? fields.erase(it) : std::next(it);
-    }
-    if (any_connection) fields.erase(http::field::connection);
-}
-
 void append_upstream_head(std::string& out, const http::request_header<>& request,
                           const UpstreamHeadEdits& edits) {
     out += request.method_string();

@@ -10,12 +10,6 @@
 
 namespace gateway {
 
-/// Removes the hop-by-hop headers (RFC 9110 7.6.1): Connection and every header it names,
-/// Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade. Applied to responses coming
-/// down; requests going up lose the same ones in append_upstream_head. Each hop decides its own
-/// connection handling.
-void strip_hop_by_hop(boost::beast::http::fields& fields);
-
 /// What the gateway changes in a request on its way upstream.
 struct UpstreamHeadEdits {
     std::string_view target;          // the path (rewritten or as received) and query
@@ -30,9 +24,10 @@ struct UpstreamHeadEdits {
 /// Appends the request head as the upstream gets it, in one walk over the client's fields
 /// (rewriting Beast's fields in place and then serialising them cost several tree searches and
 /// allocations per header): the request line with `target` and HTTP/1.1 (keep-alive by
-/// default); every field in its order except the hop-by-hop ones (see strip_hop_by_hop), Expect
-/// (the gateway answered it and holds the whole body), Content-Length, X-Forwarded-For and
-/// X-Request-Id; then X-Forwarded-For as one comma-separated list with `client_address`
+/// default); every field in its order except the hop-by-hop ones (RFC 9110 7.6.1: Connection
+/// and every header it names, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade;
+/// each hop decides its own connection handling), Expect (the gateway answered it and holds
+/// the whole body), Content-Length, X-Forwarded-For and X-Request-Id; then X-Forwarded-For as one comma-separated list with `client_address`
 /// appended, X-Request-Id, Host when none was forwarded, and Content-Length when asked for.
 void append_upstream_head(std::string& out, const boost::beast::http::request_header<>& request,
                           const UpstreamHeadEdits& edits);
@@ -60,7 +55,7 @@ struct ClientHeadEdits {
 /// upstream's buffered answer and a streamed one all leave through it, so every client head
 /// gets the same edits, made in one walk over the head's fields: the status line in the
 /// client's version with the head's status and reason; every field in its order except the
-/// hop-by-hop ones (see strip_hop_by_hop), X-Request-Id and Content-Length; then X-Request-Id,
+/// hop-by-hop ones (as append_upstream_head drops them), X-Request-Id and Content-Length; then X-Request-Id,
 /// the body's framing (`edits.framing`), and Connection where the version's default is not
 /// what happens (close for HTTP/1.1, keep-alive for HTTP/1.0; never keep-alive until_close).
 void append_client_head(std::string& out, const boost::beast::http::response_header<>& head,

@@ -103,8 +103,7 @@ Task<StreamingBody::Relayed> StreamingBody::relay(TimedStream& client,
         if (ec == http::error::need_buffer) ec = {};
         if (ec) {
             // The upstream broke off: cut the client too, so the short body is seen as broken.
-            boost::system::error_code ignored;
-            client.socket().shutdown(Socket::shutdown_both, ignored);
+            client.transport().shutdown_both();
             co_return relayed;
         }
         const std::size_t got = chunk.size() - parser_->get().body().size;

@@ -26,7 +26,7 @@ using Clock = std::chrono::steady_clock;
 TEST_CASE("timed stream: a read that gets nothing ends with timeout at its deadline") {
     asio::io_context io;
     auto [server, client] = socket_pair(io);
-    TimedStream stream(std::move(server), 50ms);
+    TimedStream stream(Transport(std::move(server)), 50ms);
     std::array<char, 16> bytes{};
     boost::system::error_code result;
     const auto started = Clock::now();
@@ -45,7 +45,7 @@ TEST_CASE("timed stream: a read that gets nothing ends with timeout at its deadl
 TEST_CASE("timed stream: moving the deadline later keeps the connection alive past the first one") {
     asio::io_context io;
     auto [server, client] = socket_pair(io);
-    TimedStream stream(std::move(server), 50ms);
+    TimedStream stream(Transport(std::move(server)), 50ms);
     std::array<char, 4> bytes{};
     boost::system::error_code result = asio::error::would_block;
     std::size_t received = 0;
@@ -80,7 +80,7 @@ TEST_CASE("timed stream: moving the deadline later keeps the connection alive pa
 TEST_CASE("timed stream: a deadline closer than the granularity still holds") {
     asio::io_context io;
     auto [server, client] = socket_pair(io);
-    TimedStream stream(std::move(server), 10s);
+    TimedStream stream(Transport(std::move(server)), 10s);
     std::array<char, 16> bytes{};
     boost::system::error_code result;
     stream.expires_after(10s);
@@ -98,12 +98,12 @@ TEST_CASE("timed stream: without a deadline nothing times out, and destroying it
     asio::io_context io;
     auto [server, client] = socket_pair(io);
     {
-        TimedStream stream(std::move(server), 20ms);
+        TimedStream stream(Transport(std::move(server)), 20ms);
         stream.expires_after(50ms);
         stream.expires_never();
         io.run_for(150ms);
         CHECK_FALSE(stream.timed_out());
-        CHECK(stream.socket().is_open());
+        CHECK(stream.transport().tcp().is_open());
         stream.expires_after(1s);
     }
     io.restart();

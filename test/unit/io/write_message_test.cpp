@@ -33,7 +33,7 @@ std::string pattern(std::size_t size) {
 TEST_CASE("write_head_and_body: a small message goes at once, whole") {
     asio::io_context io;
     auto [server, client] = socket_pair(io);
-    TimedStream stream(std::move(server), 50ms);
+    TimedStream stream(Transport(std::move(server)), 50ms);
     boost::system::error_code ec;
     std::size_t written = 0;
     asio::co_spawn(io, [&]() -> Task<void> {
@@ -52,7 +52,7 @@ TEST_CASE("write_head_and_body: what the socket cannot take at once follows as i
     auto [server, client] = socket_pair(io);
     // A small send buffer and an 8 MiB body: the first sendmsg takes only part of it.
     server.set_option(asio::socket_base::send_buffer_size(4096));
-    TimedStream stream(std::move(server), 50ms);
+    TimedStream stream(Transport(std::move(server)), 50ms);
     const std::string head = pattern(300);
     const std::string body = pattern(8 * 1024 * 1024 + 17);
     boost::system::error_code ec;
@@ -80,7 +80,7 @@ TEST_CASE("write_head_and_body: a peer that has gone is an error, not a signal")
     auto [server, client] = socket_pair(io);
     client.set_option(asio::socket_base::linger(true, 0));
     client.close();  // reset
-    TimedStream stream(std::move(server), 50ms);
+    TimedStream stream(Transport(std::move(server)), 50ms);
     boost::system::error_code ec;
     const std::string body = pattern(1024 * 1024);
     asio::co_spawn(io, [&]() -> Task<void> {
