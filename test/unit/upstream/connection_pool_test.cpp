@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "io/run_task.hpp"
@@ -70,12 +71,20 @@ struct PoolUnderTest {
     std::unique_ptr<ConnectionPool> pool;
 };
 
-/// True when the far end of a connection sees it closed (EOF or reset) rather than open.
+/// True when the far end of a connection sees it closed (EOF or reset) within a second, false
+/// when it stays open.
 bool upstream_end_sees_close(Socket& upstream_end) {
-    char byte;
-    boost::system::error_code ec;
-    upstream_end.read_some(asio::buffer(&byte, 1), ec);
-    return ec == asio::error::eof || ec == asio::error::connection_reset;
+    upstream_end.non_blocking(true);
+    const auto deadline = Clock::now() + 1s;
+    while (Clock::now() < deadline) {
+        char byte;
+        boost::system::error_code ec;
+        upstream_end.read_some(asio::buffer(&byte, 1), ec);
+        if (ec == asio::error::eof || ec == asio::error::connection_reset) return true;
+        if (ec != asio::error::would_block) return false;
+        std::this_thread::sleep_for(10ms);
+    }
+    return false;
 }
 
 }  // namespace
