@@ -22,7 +22,7 @@ using TlsSocket = boost::asio::ssl::stream<Socket>;
 /// half-close) is here, so the rest of the gateway is the same over either.
 ///
 /// Why a closed set in a variant, not a template parameter or a virtual interface: a template
-/// would turn the session, the pool, the forwarder and the relay into header-only templates
+/// would turn the client connection, the pool, the forwarder and the relay into header-only templates
 /// compiled twice; a virtual stream would need a type-erased completion handler (Boost 1.74 has
 /// none, so one heap allocation per read and write). A variant costs one branch per operation,
 /// and the plain-TCP path keeps its non-blocking sendmsg. Measured (tools/instructions) against

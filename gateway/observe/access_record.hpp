@@ -9,8 +9,9 @@
 
 namespace gateway {
 
-/// What the access log says about one answered request. The views point into the session's
-/// own state and the request's config snapshot; they live until the line is formatted.
+/// What the access log says about one answered request. The views point into the client
+/// connection's own state and the request's config snapshot; they live until the line is
+/// formatted.
 struct AccessRecord {
     std::chrono::system_clock::time_point time{};  // when the request's head was complete
     std::string_view request_id{};

@@ -18,8 +18,8 @@
 
 namespace gateway {
 
-/// What the session lends the pipeline of its client connection for one request: the stream,
-/// the bytes read past the head, and the parser that holds the head and takes the body.
+/// What a client connection lends the pipeline for one request: the stream, the bytes read
+/// past the head, and the parser that holds the head and takes the body.
 struct ClientSide {
     TimedStream& stream;
     boost::beast::flat_buffer& buffer;

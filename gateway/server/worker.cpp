@@ -35,7 +35,7 @@ Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen
                std::atomic<std::size_t>& open_connections, AccessLog* access_log)
     : forwarder_(io_.get_executor(), metrics_),
       pipeline_(forwarder_),
-      session_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_,
+      client_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_,
                        access_log},
       acceptor_(open_acceptor(io_, listen)) {}
 
@@ -47,10 +47,10 @@ void Worker::run() {
 
 void Worker::drain() {
     mailbox_.post([this] {
-        session_context_.draining = true;
+        client_context_.draining = true;
         boost::system::error_code ignored;
         acceptor_.close(ignored);
-        for (auto* stream : session_context_.idle_streams) stream->close();
+        for (auto* stream : client_context_.idle_streams) stream->close();
     });
 }
 
@@ -74,7 +74,7 @@ std::future<void> Worker::apply(std::shared_ptr<const Config> config) {
     auto future = switched->get_future();
     mailbox_.post([this, config = std::move(config), switched]() mutable {
         forwarder_.retain_only(*config);
-        session_context_.config = std::move(config);
+        client_context_.config = std::move(config);
         switched->set_value();
     });
     return future;
@@ -93,7 +93,7 @@ Task<void> Worker::accept_loop() {
             co_await pause.async_wait(asio::redirect_error(use_task, ec));
             continue;
         }
-        start_session(Transport(std::move(socket)), session_context_);
+        serve_client(Transport(std::move(socket)), client_context_);
     }
 }
 

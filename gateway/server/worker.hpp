@@ -13,7 +13,7 @@
 
 #include "config/config.hpp"
 #include "pipeline/request_pipeline.hpp"
-#include "server/session.hpp"
+#include "server/client_connection.hpp"
 #include "upstream/forwarder.hpp"
 #include "upstream/header_policy.hpp"
 #include "io/executor.hpp"
@@ -61,7 +61,7 @@ private:
     Forwarder forwarder_;
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;
-    SessionContext session_context_;
+    ClientContext client_context_;
     Acceptor acceptor_;
 };
 

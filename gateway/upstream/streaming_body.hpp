@@ -24,7 +24,7 @@ using UpstreamBodyParser = boost::beast::http::response_parser<boost::beast::htt
 
 /// The rest of an upstream's 2xx answer that was too big to buffer: its head has been read,
 /// the first bytes of its body too, the remainder is still in the upstream connection. The
-/// session relays it to the client as it arrives, holding at most one 64 KiB chunk.
+/// client connection relays it to the client as it arrives, holding at most one 64 KiB chunk.
 class StreamingBody {
 public:
     StreamingBody(std::weak_ptr<ConnectionPool> pool, std::unique_ptr<UpstreamConnection> connection,

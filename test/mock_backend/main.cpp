@@ -1,5 +1,5 @@
 // mock-backend: wiring and command line. Everything the mock answers is decided in
-// test_hooks/mock_routes/faults; the I/O lives in server/session/delivery.
+// test_hooks/mock_routes/faults; the I/O lives in connection/delivery.
 
 #include "asio_types.hpp"  // first: the <utility> workaround for Asio's coroutine headers
 

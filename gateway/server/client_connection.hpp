@@ -21,8 +21,8 @@
 
 namespace gateway {
 
-/// What a session borrows from its worker for its whole life.
-struct SessionContext {
+/// What a client connection borrows from its worker for its whole life.
+struct ClientContext {
     std::shared_ptr<const Config> config;
     RequestPipeline& pipeline;
     RequestIdSource& request_ids;
@@ -32,7 +32,7 @@ struct SessionContext {
     WorkerMetrics& metrics;
     /// Null when the access log is off.
     AccessLog* access_log = nullptr;
-    /// Scratch for formatting access-log lines: the worker's, reused by its sessions in turn.
+    /// Scratch for formatting access-log lines: the worker's, reused by its connections in turn.
     std::string access_line{};
     /// Set when the worker drains for shutdown: answers carry Connection: close.
     bool draining = false;
@@ -44,6 +44,6 @@ struct SessionContext {
 /// it, reads its body, completes it, writes the answer, and goes on while keep-alive holds.
 /// Runs on the context's worker; never throws. While the connection waits for its next
 /// request it holds no coroutine frame and no read buffer.
-void start_session(Transport transport, SessionContext& context);
+void serve_client(Transport transport, ClientContext& context);
 
 }  // namespace gateway

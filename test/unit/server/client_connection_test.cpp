@@ -12,7 +12,7 @@
 
 #include "config/config_loader.hpp"
 #include "io/socket_pair.hpp"
-#include "server/session.hpp"
+#include "server/client_connection.hpp"
 #include "upstream/scripted_upstream.hpp"
 
 using namespace gateway;
@@ -26,8 +26,8 @@ namespace {
 
 /// One worker's session machinery, in this thread, in front of a scripted upstream that stands
 /// for both backends of the project's routes.yaml.
-struct SessionUnderTest {
-    explicit SessionUnderTest(void (*edit)(Config&) = nullptr) {
+struct ClientConnectionUnderTest {
+    explicit ClientConnectionUnderTest(void (*edit)(Config&) = nullptr) {
         ConfigOverrides overrides;
         const Endpoint local{"127.0.0.1", upstream.port()};
         overrides.upstream_endpoints["selfCareSocket"] = {local};
@@ -37,13 +37,13 @@ struct SessionUnderTest {
         // The only reference to this snapshot: edited before any session sees it.
         auto config = std::const_pointer_cast<Config>(loaded.config);
         if (edit) edit(*config);
-        context.emplace(SessionContext{config, pipeline, request_ids, open_connections, metrics});
+        context.emplace(ClientContext{config, pipeline, request_ids, open_connections, metrics});
     }
 
     /// Opens a client connection served by a session; answers the client's end.
     Socket connect() {
         auto [accepted, client] = socket_pair(io);
-        start_session(Transport(std::move(accepted)), *context);
+        serve_client(Transport(std::move(accepted)), *context);
         return std::move(client);
     }
 
@@ -74,7 +74,7 @@ struct SessionUnderTest {
     RequestPipeline pipeline{forwarder};
     RequestIdSource request_ids;
     std::atomic<std::size_t> open_connections{0};
-    std::optional<SessionContext> context;
+    std::optional<ClientContext> context;
 };
 
 const std::string kBlocks = "GET /v2/orgs/telco/subscriptions/214748364/blocks HTTP/1.1\r\n"
@@ -90,8 +90,8 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 
 }  // namespace
 
-TEST_CASE("session: requests on one connection are proxied in order and answered with their own ids") {
-    SessionUnderTest test;
+TEST_CASE("client connection: requests on one connection are proxied in order and answered with their own ids") {
+    ClientConnectionUnderTest test;
     test.upstream.then(kUpstreamAnswer);
     test.upstream.then(kUpstreamAnswer);
     // Two pipelined requests in one write; the second ends the connection.
@@ -106,8 +106,8 @@ TEST_CASE("session: requests on one connection are proxied in order and answered
     CHECK(test.open_connections == 0);
 }
 
-TEST_CASE("session: a head the framing checks refuse gets its ErrorMessage, is counted, and ends the connection") {
-    SessionUnderTest test;
+TEST_CASE("client connection: a head the framing checks refuse gets its ErrorMessage, is counted, and ends the connection") {
+    ClientConnectionUnderTest test;
     const std::string answer = test.exchange(
         "POST /v2/orgs/telco/penalties/1 HTTP/1.1\r\nHost: gateway\r\nContent-Length: 3\r\n"
         "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
@@ -118,8 +118,8 @@ TEST_CASE("session: a head the framing checks refuse gets its ErrorMessage, is c
     CHECK(test.metrics.rejections()[3] == 1);    // framing
 }
 
-TEST_CASE("session: an upstream that cannot be reached is a 502 ErrorMessage, and the connection goes on") {
-    SessionUnderTest test([](Config& config) {
+TEST_CASE("client connection: an upstream that cannot be reached is a 502 ErrorMessage, and the connection goes on") {
+    ClientConnectionUnderTest test([](Config& config) {
         for (auto& upstream : config.upstreams) upstream.request_timeout = 200ms;
     });
     test.upstream.then_silence();
@@ -133,8 +133,8 @@ TEST_CASE("session: an upstream that cannot be reached is a 502 ErrorMessage, an
     CHECK_THAT(answers, Catch::EndsWith("\r\n\r\n[]"));
 }
 
-TEST_CASE("session: a connection that sends nothing is closed at idle_timeout") {
-    SessionUnderTest test([](Config& config) { config.limits.idle_timeout = 200ms; });
+TEST_CASE("client connection: a connection that sends nothing is closed at idle_timeout") {
+    ClientConnectionUnderTest test([](Config& config) { config.limits.idle_timeout = 200ms; });
     Socket client = test.connect();
     const auto started = Clock::now();
     CHECK(test.read_until_closed(client, 3s).empty());
@@ -143,8 +143,8 @@ TEST_CASE("session: a connection that sends nothing is closed at idle_timeout") 
     CHECK(waited < 2s);
 }
 
-TEST_CASE("session: a connection over max_connections gets a 503 ErrorMessage and is closed") {
-    SessionUnderTest test([](Config& config) { config.limits.max_connections = 1; });
+TEST_CASE("client connection: a connection over max_connections gets a 503 ErrorMessage and is closed") {
+    ClientConnectionUnderTest test([](Config& config) { config.limits.max_connections = 1; });
     Socket first = test.connect();
     Socket second = test.connect();
     const std::string refused = test.read_until_closed(second, 3s);

@@ -1,4 +1,4 @@
-#include "server/session.hpp"
+#include "server/client_connection.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
@@ -77,7 +77,7 @@ private:
 /// handler, which the worker's io_context may destroy after the context is gone.
 struct Connection {
     /// The connection keeps the limits it was accepted under.
-    Connection(SessionContext& context_, Transport transport)
+    Connection(ClientContext& context_, Transport transport)
         : slot(context_.open_connections),
           context(context_),
           config(context.config),
@@ -157,7 +157,7 @@ struct Connection {
     }
 
     const ConnectionSlot slot;
-    SessionContext& context;
+    ClientContext& context;
     const std::shared_ptr<const Config> config;
     const Limits& limits;
     const std::string client_address;
@@ -172,7 +172,7 @@ struct Connection {
 Task<bool> serve_request(Connection& connection, std::size_t head_size,
                          AccessRecord& record,
                          std::chrono::steady_clock::time_point started) {
-    SessionContext& context = connection.context;
+    ClientContext& context = connection.context;
     beast::flat_buffer& buffer = connection.buffer;
     record.bytes_in = head_size;
 
@@ -258,12 +258,12 @@ Task<void> serve_connection(std::unique_ptr<Connection> connection) {
     connection->stream.transport().tcp().shutdown(Socket::shutdown_send, ignored);
 }
 
-void log_session_exception(std::exception_ptr error) {
+void log_connection_exception(std::exception_ptr error) {
     if (!error) return;
     try {
         std::rethrow_exception(error);
     } catch (const std::exception& e) {
-        std::cerr << "gateway: session ended by exception: " << e.what() << "\n";
+        std::cerr << "gateway: client connection ended by exception: " << e.what() << "\n";
     }
 }
 
@@ -286,7 +286,7 @@ void wait_idle(std::unique_ptr<Connection> connection) {
             connection->buffer.commit(n);
             const auto executor = connection->stream.get_executor();
             asio::co_spawn(executor, serve_connection(std::move(connection)),
-                           log_session_exception);
+                           log_connection_exception);
         });
 }
 
@@ -303,11 +303,11 @@ Task<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
 
 }  // namespace
 
-void start_session(Transport transport, SessionContext& context) {
+void serve_client(Transport transport, ClientContext& context) {
     auto connection = std::make_unique<Connection>(context, std::move(transport));
     if (connection->slot.count() > connection->limits.max_connections) {
         const auto executor = connection->stream.get_executor();
-        asio::co_spawn(executor, refuse_over_limit(std::move(connection)), log_session_exception);
+        asio::co_spawn(executor, refuse_over_limit(std::move(connection)), log_connection_exception);
         return;
     }
     wait_idle(std::move(connection));
