@@ -57,6 +57,23 @@ struct ForwarderUnderTest {
 
 const std::string kHello = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nhello";
 
+/// Relays the rest of the last reply to a client over a loopback pair, then ends the client's
+/// connection; answers how the relay went and all the client received.
+std::pair<StreamingBody::Relayed, std::string> relay_to_client(ForwarderUnderTest& test,
+                                                               std::string_view request_id) {
+    auto [ours, client] = socket_pair(test.io);
+    TimedStream client_side(Transport(std::move(ours)), 50ms);
+    ClientHeadEdits edits;
+    edits.request_id = request_id;
+    const auto relayed = run_task(
+        test.io, test.reply.rest->relay(client_side, test.reply.response.base(), edits, 1000ms));
+    client_side.transport().shutdown_send();
+    std::string received;
+    boost::system::error_code ec;
+    asio::read(client, asio::dynamic_buffer(received), ec);
+    return {relayed, received};
+}
+
 }  // namespace
 
 TEST_CASE("forwarder: a buffered answer comes back whole, and its connection carries the next request") {
@@ -205,17 +222,8 @@ TEST_CASE("forwarder: a success over response_buffer_bytes is relayed as it come
     CHECK(test.reply.response.body().empty());  // the first bytes are the relay's now
     CHECK(test.forwarder.open_connections() == 1);
 
-    auto [ours, client] = socket_pair(test.io);
-    TimedStream client_side(Transport(std::move(ours)), 50ms);
-    ClientHeadEdits edits;
-    edits.request_id = "id-1";
-    const auto relayed = run_task(test.io, test.reply.rest->relay(client_side, test.reply.response.base(),
-                                                                  edits, 1000ms));
+    const auto [relayed, received] = relay_to_client(test, "id-1");
     CHECK(relayed.keep_alive);
-    client_side.transport().shutdown_send();
-    std::string received;
-    boost::system::error_code ec;
-    asio::read(client, asio::dynamic_buffer(received), ec);
     CHECK(received == "HTTP/1.1 200 OK\r\nX-Request-Id: id-1\r\nContent-Length: 100\r\n\r\n" + body);
     CHECK(relayed.bytes_written == received.size());
     // The whole body was read: the connection went back to the pool for the next request.
@@ -234,15 +242,7 @@ TEST_CASE("forwarder: a streamed success of unknown length is chunked to the cli
     REQUIRE(test.forward(config, kGetHead));
     REQUIRE(test.reply.rest);
 
-    auto [ours, client] = socket_pair(test.io);
-    TimedStream client_side(Transport(std::move(ours)), 50ms);
-    ClientHeadEdits edits;
-    edits.request_id = "id-2";
-    run_task(test.io, test.reply.rest->relay(client_side, test.reply.response.base(), edits, 1000ms));
-    client_side.transport().shutdown_send();
-    std::string received;
-    boost::system::error_code ec;
-    asio::read(client, asio::dynamic_buffer(received), ec);
+    const std::string received = relay_to_client(test, "id-2").second;
     CHECK_THAT(received, Catch::StartsWith("HTTP/1.1 200 OK\r\nX-Request-Id: id-2\r\nTransfer-Encoding: chunked\r\n\r\n"));
     CHECK_THAT(received, Catch::EndsWith("\r\n0\r\n\r\n"));
     // The chunks carry the body in order, whatever their sizes.
