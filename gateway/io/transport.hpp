@@ -4,66 +4,78 @@
 
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/error.hpp>
+#include <boost/assert.hpp>
 #include <boost/system/error_code.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <variant>
 
 #include "io/executor.hpp"
 
 namespace gateway {
 
-using TlsSocket = boost::asio::ssl::stream<Socket>;
+/// TLS over a socket that lives elsewhere (in the Transport that owns both).
+using TlsSocket = boost::asio::ssl::stream<Socket&>;
 
 /// The bytes one connection runs over, client side or upstream side: plain TCP, or TLS over
 /// TCP. Everything that touches the socket itself (its options, a peek, a gathered send, a
 /// half-close) is here, so the rest of the gateway is the same over either.
 ///
-/// Why a closed set in a variant, not a template parameter or a virtual interface: a template
-/// would turn the client connection, the pool, the forwarder and the relay into header-only templates
-/// compiled twice; a virtual stream would need a type-erased completion handler (Boost 1.74 has
-/// none, so one heap allocation per read and write). A variant costs one branch per operation,
-/// and the plain-TCP path keeps its non-blocking sendmsg. Measured (tools/instructions) against
-/// the socket used directly, which is what a template would compile to: GET 22,599 against
-/// 22,702 and PATCH 29,196 against 29,230 instructions per proxied request, i.e. no cost.
+/// Why a socket and an optional TLS layer over it, not a template parameter or a virtual
+/// interface: a template would turn the client connection, the pool, the forwarder and the
+/// relay into header-only templates compiled twice; a virtual stream would need a type-erased
+/// completion handler (Boost 1.74 has none, so one heap allocation per read and write). Here a
+/// read or write costs one null test, the plain-TCP path keeps its non-blocking sendmsg, and
+/// the TLS stream (engine, buffers, timers: about 400 bytes) is allocated only for a TLS
+/// connection, so an idle plain one is no bigger than its socket. Measured with tools/bench
+/// and tools/instructions: see the closing note of the seams issue. (A std::variant holding
+/// the TLS stream inline cost 0.4 KiB per idle connection; one holding it by pointer cost 180
+/// instructions per request in dispatch.)
 class Transport {
 public:
     using executor_type = Executor;
 
-    explicit Transport(Socket socket) : stream_(std::in_place_type<Socket>, std::move(socket)) {}
-    explicit Transport(const Executor& executor) : stream_(std::in_place_type<Socket>, executor) {}
-    /// TLS over `socket`, with `tls`'s certificates and settings; the handshake is the caller's
-    /// (`tls_stream()->async_handshake`), after connecting or accepting.
-    Transport(Socket socket, boost::asio::ssl::context& tls)
-        : stream_(std::in_place_type<TlsSocket>, std::move(socket), tls) {}
+    explicit Transport(Socket socket) : socket_(std::move(socket)) {}
+    explicit Transport(const Executor& executor) : socket_(executor) {}
+    /// Moves only while plain: the TLS layer refers to this object's socket.
+    Transport(Transport&& other) noexcept : socket_(std::move(other.socket_)) {
+        BOOST_ASSERT(!other.tls_);
+    }
+    Transport& operator=(Transport&&) = delete;
 
-    executor_type get_executor() noexcept { return tcp().get_executor(); }
+    executor_type get_executor() noexcept { return socket_.get_executor(); }
 
     /// The TCP socket underneath, TLS or not: for connecting, and for what is the kernel's.
-    Socket& tcp() noexcept {
-        if (auto* plain = std::get_if<Socket>(&stream_)) return *plain;
-        return std::get<TlsSocket>(stream_).next_layer();
+    Socket& tcp() noexcept { return socket_; }
+    const Socket& tcp() const noexcept { return socket_; }
+
+    /// Puts TLS with `tls`'s certificates and settings over the socket, once the Transport is
+    /// where it stays (in its TimedStream); the handshake is the caller's
+    /// (`tls_stream()->async_handshake`), after connecting or accepting.
+    TlsSocket& start_tls(boost::asio::ssl::context& tls) {
+        tls_ = std::make_unique<TlsSocket>(socket_, tls);
+        return *tls_;
     }
-    const Socket& tcp() const noexcept { return const_cast<Transport*>(this)->tcp(); }
     /// The TLS stream, or null on plain TCP.
-    TlsSocket* tls_stream() noexcept { return std::get_if<TlsSocket>(&stream_); }
-    bool is_tls() const noexcept { return std::holds_alternative<TlsSocket>(stream_); }
+    TlsSocket* tls_stream() noexcept { return tls_.get(); }
+    bool is_tls() const noexcept { return tls_ != nullptr; }
 
     template <typename MutableBuffers, typename Token>
     auto async_read_some(const MutableBuffers& buffers, Token&& token) {
-        if (auto* plain = std::get_if<Socket>(&stream_)) {
-            return plain->async_read_some(buffers, std::forward<Token>(token));
-        }
-        return std::get<TlsSocket>(stream_).async_read_some(buffers, std::forward<Token>(token));
+        if (tls_) return tls_->async_read_some(buffers, std::forward<Token>(token));
+        return socket_.async_read_some(buffers, std::forward<Token>(token));
     }
     template <typename ConstBuffers, typename Token>
     auto async_write_some(const ConstBuffers& buffers, Token&& token) {
-        if (auto* plain = std::get_if<Socket>(&stream_)) {
-            return plain->async_write_some(buffers, std::forward<Token>(token));
-        }
-        return std::get<TlsSocket>(stream_).async_write_some(buffers, std::forward<Token>(token));
+        if (tls_) return tls_->async_write_some(buffers, std::forward<Token>(token));
+        return socket_.async_write_some(buffers, std::forward<Token>(token));
     }
 
     /// Sends small writes at once (no Nagle delay): a proxy's answers are whole messages.
@@ -73,11 +85,18 @@ public:
     /// sendmsg on plain TCP. Answers the bytes taken (would-block is no error, just 0). Over
     /// TLS it takes nothing: records are written by the asynchronous path.
     std::size_t send_now(std::string_view head, std::string_view body,
-                         boost::system::error_code& ec);
+                         boost::system::error_code& ec) {
+        if (tls_) return 0;
+        return send_now_plain(head, body, ec);
+    }
 
     /// True when something came in on a connection nobody is reading from: EOF, a reset, or
     /// bytes (a stray or late answer, a TLS alert). Looked at with one non-blocking peek.
-    bool has_unread_input_or_closed();
+    bool has_unread_input_or_closed() {
+        char byte = 0;
+        const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
 
     /// No more bytes will be sent: a FIN after what was written (plain TCP). Over TLS the
     /// close_notify goes first, when the caller sent it with `tls_stream()->async_shutdown`.
@@ -90,7 +109,29 @@ public:
     std::string remote_address() const;
 
 private:
-    std::variant<Socket, TlsSocket> stream_;
+    // Defined here, in the header, because they run on every request: a call across files
+    // costs more than the peek or the send's bookkeeping itself.
+    std::size_t send_now_plain(std::string_view head, std::string_view body,
+                               boost::system::error_code& ec) {
+        iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                          {const_cast<char*>(body.data()), body.size()}};
+        msghdr message{};
+        message.msg_iov = parts;
+        message.msg_iovlen = body.empty() ? 1 : 2;
+        while (true) {
+            const ssize_t sent =
+                ::sendmsg(socket_.native_handle(), &message, MSG_DONTWAIT | MSG_NOSIGNAL);
+            if (sent >= 0) return static_cast<std::size_t>(sent);
+            if (errno == EINTR) continue;
+            if (errno != EAGAIN && errno != EWOULDBLOCK) {
+                ec.assign(errno, boost::asio::error::get_system_category());
+            }
+            return 0;
+        }
+    }
+
+    Socket socket_;
+    std::unique_ptr<TlsSocket> tls_;  // declared after the socket it refers to: goes first
 };
 
 }  // namespace gateway

@@ -96,8 +96,10 @@ struct TlsPair {
         client_tls.load_verify_file(certificate.certificate());
         client_tls.set_verify_mode(ssl::verify_peer);
         auto [accepted, connecting] = socket_pair(io);
-        server.emplace(Transport(std::move(accepted), server_tls), 50ms);
-        client.emplace(Transport(std::move(connecting), client_tls), 50ms);
+        server.emplace(Transport(std::move(accepted)), 50ms);
+        client.emplace(Transport(std::move(connecting)), 50ms);
+        server->transport().start_tls(server_tls);
+        client->transport().start_tls(client_tls);
         boost::system::error_code server_ec = asio::error::would_block;
         boost::system::error_code client_ec = asio::error::would_block;
         server->transport().tls_stream()->async_handshake(
