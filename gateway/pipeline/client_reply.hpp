@@ -16,8 +16,9 @@ namespace gateway {
 
 /// What the client gets for one request: a whole response, or a response head whose body
 /// `rest` relays; whether the connection can go on; and, for the metrics and the access log,
-/// how the answer came about. The pipeline fills it, the client connection writes and accounts for it
-/// (Session's answer(): the one place a reply is counted and logged).
+/// how the answer came about. The pipeline fills it, the client connection writes and accounts
+/// for it (Connection::answer in server/client_connection.cpp: the one place a reply is
+/// counted and logged).
 struct ClientReply {
     ClientResponse response;
     std::unique_ptr<StreamingBody> rest{};

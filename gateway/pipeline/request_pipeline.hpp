@@ -24,8 +24,8 @@ namespace gateway {
 /// The request pipeline: the head stages (stages.hpp: framing, match, auth, params, media),
 /// the body read (body_reader.hpp), the body stages (body), then forward and normalise. Each
 /// step can stop the chain; every stop is a ClientReply::refuse or an upstream failure's
-/// ErrorMessage. The client connection only moves bytes: it reads the head, hands it over with its
-/// connection (ClientSide), and writes what comes back.
+/// ErrorMessage. The client connection only moves bytes: it reads the head, hands it over with
+/// its connection (ClientSide), and writes what comes back.
 class RequestPipeline {
 public:
     explicit RequestPipeline(Forwarder& forwarder) : forwarder_(forwarder) {}
