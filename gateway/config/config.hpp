@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/body_schema.hpp"
+#include "config/tls_config.hpp"
 #include "routing/param_type.hpp"
 #include "routing/path_template.hpp"
 #include "routing/route_table.hpp"
@@ -40,6 +41,8 @@ struct UpstreamConfig {
     /// Quote the upstream's error bodies in the client's detailMsg (debugging only: a legacy
     /// backend's error page can hold stack traces and host names). Off: the access log has them.
     bool expose_error_body = false;
+    /// `tls:`: connections to it are TLS, verified unless it says otherwise. Null: plain TCP.
+    std::shared_ptr<const UpstreamTls> tls;
 };
 
 struct NamedParam {
@@ -86,6 +89,12 @@ struct Config {
     std::vector<UpstreamConfig> upstreams;
     std::vector<RouteConfig> routes;
     RouteTable table;
+    /// `tls:`, what the TLS listener serves; null when routes.yaml has none.
+    std::shared_ptr<const ServerTls> tls;
+    /// Every certificate, key and CA file the config read (the watcher follows them), and a
+    /// digest of their bytes: with source_hash, what tells a rotated certificate apart.
+    std::vector<std::string> tls_files;
+    std::string tls_digest;
 };
 
 }  // namespace gateway

@@ -8,9 +8,11 @@
 #include <sstream>
 
 #include "config/endpoint_resolver.hpp"
+#include "core/text.hpp"
 #include "config/limits_reader.hpp"
 #include "config/routes_reader.hpp"
 #include "config/schema_store.hpp"
+#include "config/tls_reader.hpp"
 #include "config/upstreams_reader.hpp"
 #include "config/yaml_reader.hpp"
 #include "config/yaml_syntax.hpp"
@@ -20,20 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits"};
-
-// Identifies a config version in /routes and logs; not a security hash.
-std::string fnv1a64_hex(std::string_view text) {
-    std::uint64_t hash = 14695981039346656037ull;
-    for (const char c : text) {
-        hash ^= static_cast<unsigned char>(c);
-        hash *= 1099511628211ull;
-    }
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string out(16, '0');
-    for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = kHex[hash & 0xF];
-    return out;
-}
+constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits", "tls"};
 
 // The command line wins over the file; naming an upstream the file lacks is a mistake.
 void apply_overrides(YamlReader& reader, const ConfigOverrides& overrides, Config& config) {
@@ -46,6 +35,11 @@ void apply_overrides(YamlReader& reader, const ConfigOverrides& overrides, Confi
             continue;
         }
         it->endpoints = entry.second;
+    }
+    if (overrides.tls_listener && !config.tls && !reader.failed()) {
+        reader.report_unplaced("--listen-tls", reader.file() + " has no 'tls:' section with the "
+                                               "certificates to serve HTTPS with (tls: "
+                                               "{certificates: [{cert: FILE, key: FILE}]})");
     }
     if (overrides.upstream_request_timeout) {
         for (auto& upstream : config.upstreams) {
@@ -69,12 +63,16 @@ LoadResult load_text(std::string_view text, const std::string& file, const fs::p
         reader.expect_map(*root, "the top level", kRootKeys);
         if ((*root)["limits"]) read_limits(reader, (*root)["limits"], config.limits);
         const bool upstreams_given = (*root)["upstreams"] && (*root)["upstreams"].IsMap();
+        TlsFilesRead tls_read;
+        if ((*root)["tls"]) config.tls = read_server_tls(reader, (*root)["tls"], base_dir, tls_read);
         if ((*root)["upstreams"]) {
-            read_upstreams(reader, (*root)["upstreams"], config.upstreams);
+            read_upstreams(reader, (*root)["upstreams"], base_dir, config.upstreams, tls_read);
         } else {
             reader.report_at(1, 1, "missing 'upstreams' (a mapping of upstream names to their "
                                    "endpoints)");
         }
+        config.tls_files = std::move(tls_read.files);
+        config.tls_digest = std::move(tls_read.digest);
         apply_overrides(reader, overrides, config);
         SchemaStore schemas(base_dir);
         if ((*root)["routes"]) {

@@ -19,6 +19,9 @@ struct ConfigOverrides {
     std::map<std::string, std::vector<Endpoint>> upstream_endpoints;
     /// `--upstream-timeout-ms N`: every upstream's request timeout.
     std::optional<std::chrono::milliseconds> upstream_request_timeout;
+    /// `--listen-tls`: the config must have a `tls:` section to serve it with (a reload that
+    /// drops it is refused, like any other broken config).
+    bool tls_listener = false;
 };
 
 struct LoadResult {

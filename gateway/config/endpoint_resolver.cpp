@@ -36,7 +36,8 @@ std::vector<Diagnostic> resolve_endpoints(Config& config) {
             endpoint.address = text;
             endpoint.pool_key = endpoint.address + "|" + std::to_string(endpoint.port) + "|" +
                                 std::to_string(upstream.connect_timeout.count()) + "|" +
-                                std::to_string(upstream.pool_size);
+                                std::to_string(upstream.pool_size) +
+                                (upstream.tls ? "|tls:" + upstream.tls->digest : "");
         }
     }
     return problems;

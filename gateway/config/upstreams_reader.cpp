@@ -12,7 +12,7 @@ namespace {
 
 constexpr std::string_view kUpstreamKeys[] = {
     "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes",
-    "response_buffer_bytes", "expose_error_body"};
+    "response_buffer_bytes", "expose_error_body", "tls"};
 
 bool is_ipv6(std::string_view text) {
     in6_addr address{};
@@ -83,8 +83,8 @@ std::string endpoint_problem(std::string_view text) {
     return "the port " + std::string(port) + " is out of range";
 }
 
-void read_upstreams(YamlReader& reader, const YAML::Node& node,
-                    std::vector<UpstreamConfig>& upstreams) {
+void read_upstreams(YamlReader& reader, const YAML::Node& node, const std::filesystem::path& base_dir,
+                    std::vector<UpstreamConfig>& upstreams, TlsFilesRead& tls_read) {
     if (!reader.expect_map(node, "upstreams", {})) return;
     if (node.size() == 0) reader.report(node, "upstreams must name at least one upstream");
     for (const auto& entry : node) {
@@ -122,6 +122,9 @@ void read_upstreams(YamlReader& reader, const YAML::Node& node,
                                        "internal host names or credentials; for debugging only");
                 }
             }
+        }
+        if (const auto tls = body["tls"]) {
+            upstream.tls = read_upstream_tls(reader, tls, base_dir, where, tls_read);
         }
         upstreams.push_back(std::move(upstream));
     }

@@ -31,9 +31,11 @@ constexpr std::array kCatalogue = {
     ErrcInfo{502, 50203, "BAD_GATEWAY", "Upstream sent an invalid response"},
     ErrcInfo{504, 50401, "GATEWAY_TIMEOUT", "Upstream timed out"},
     ErrcInfo{502, 50290, "BAD_GATEWAY", "Upstream error"},
+    ErrcInfo{400, 40007, "BAD_REQUEST", "Plain HTTP request sent to the HTTPS port"},
+    ErrcInfo{502, 50204, "BAD_GATEWAY", "Upstream TLS handshake failed"},
 };
 
-static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::upstream_error) + 1,
+static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::upstream_tls_failed) + 1,
               "every Errc needs exactly one catalogue row");
 
 }  // namespace

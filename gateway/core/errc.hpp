@@ -30,6 +30,8 @@ enum class Errc {
     upstream_bad_response,    // the upstream answered something that is not valid HTTP
     upstream_timeout,         // connect or response deadline passed
     upstream_error,           // the upstream answered non-2xx without an ErrorMessage body
+    plain_http_on_tls_port,   // a plain HTTP request came to the HTTPS listener
+    upstream_tls_failed,      // the TLS handshake with the upstream failed or it did not verify
 };
 
 /// The catalogue row for one Errc.

@@ -38,6 +38,22 @@ std::size_t utf8_sequence_length(std::string_view s, std::size_t i) noexcept {
 
 }  // namespace
 
+std::string fnv1a64_hex(std::string_view bytes, std::string_view seed) {
+    std::uint64_t hash = 14695981039346656037ull;
+    for (const char c : seed) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    for (const char c : bytes) {
+        hash ^= static_cast<unsigned char>(c);
+        hash *= 1099511628211ull;
+    }
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::string out(16, '0');
+    for (int i = 15; i >= 0; --i, hash >>= 4) out[static_cast<std::size_t>(i)] = kHex[hash & 0xF];
+    return out;
+}
+
 std::string quoted_excerpt(std::string_view bytes, std::size_t max_bytes) {
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;

@@ -32,6 +32,11 @@ std::string join(const Range& items, std::string_view separator = ", ") {
     return out;
 }
 
+/// FNV-1a 64 of `bytes` as 16 hex digits, continuing from `seed` (another call's answer) when
+/// given. Tells versions of a file apart (config hashes, certificate rotations); not a
+/// security hash.
+std::string fnv1a64_hex(std::string_view bytes, std::string_view seed = {});
+
 /// Case-insensitive ASCII comparison, for header names and tokens.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -63,6 +64,9 @@ public:
         tls_ = std::make_unique<TlsSocket>(socket_, tls);
         return *tls_;
     }
+    /// The same with an OpenSSL context built elsewhere (the config's), which the connection
+    /// then holds a reference to.
+    TlsSocket& start_tls(SSL_CTX* tls);
     /// The TLS stream, or null on plain TCP.
     TlsSocket* tls_stream() noexcept { return tls_.get(); }
     bool is_tls() const noexcept { return tls_ != nullptr; }
@@ -96,6 +100,16 @@ public:
         char byte = 0;
         const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
         return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+    }
+
+    /// The first byte waiting to be read, left in place; nothing when none is there yet or the
+    /// connection is closed (`closed` then says which).
+    std::optional<unsigned char> peek_byte(bool& closed) {
+        unsigned char byte = 0;
+        const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+        closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        if (n == 1) return byte;
+        return std::nullopt;
     }
 
     /// No more bytes will be sent: a FIN after what was written (plain TCP). Over TLS the

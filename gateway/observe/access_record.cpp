@@ -99,6 +99,9 @@ void append_access_line(std::string& out, const AccessRecord& record) {
     out += std::to_string(record.bytes_in);
     append_key(out, "bytes_out");
     out += std::to_string(record.bytes_out);
+    append_nullable_string(out, "tls_version", record.tls_version);
+    append_nullable_string(out, "tls_cipher", record.tls_cipher);
+    append_nullable_string(out, "client_cert_subject", record.client_cert_subject);
     out += "}\n";
 }
 

@@ -30,6 +30,11 @@ struct AccessRecord {
     std::chrono::nanoseconds upstream_duration{0};  // sending to the upstream until its answer
     std::uint64_t bytes_in = 0;   // request head and body bytes as received
     std::uint64_t bytes_out = 0;  // response bytes written
+    /// The connection's TLS, all empty on plain TCP: "TLSv1.3", the cipher suite's IANA-style
+    /// OpenSSL name, and the verified client certificate's subject (RFC 2253) under client_ca.
+    std::string_view tls_version{};
+    std::string_view tls_cipher{};
+    std::string_view client_cert_subject{};
 };
 
 /// "2026-11-23T22:40:01.123Z": UTC with milliseconds.
@@ -39,7 +44,8 @@ std::string format_utc_time(std::chrono::system_clock::time_point time);
 /// not apply are null, never missing, so that every line has the same keys:
 /// {"time","event":"request","request_id","client","method","path","query","route","status",
 ///  "error_code","upstream","upstream_endpoint","upstream_status","upstream_error_body",
-///  "duration_ms","upstream_ms","bytes_in","bytes_out"}
+///  "duration_ms","upstream_ms","bytes_in","bytes_out","tls_version","tls_cipher",
+///  "client_cert_subject"}
 void append_access_line(std::string& out, const AccessRecord& record);
 
 /// The line written when a config starts serving (`event` is "config_loaded" at startup,

@@ -79,6 +79,14 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
                                          static_cast<double>(summed.rejections()[reason]), false));
     }
 
+    MetricFamily handshake_errors{"gateway_tls_handshake_errors_total",
+                                  "Client TLS handshakes that failed, by reason", MetricType::Counter, {}};
+    for (std::size_t reason = 0; reason < kTlsHandshakeFailures.size(); ++reason) {
+        handshake_errors.metric.push_back(
+            scalar({{"reason", std::string(kTlsHandshakeFailures[reason])}},
+                   static_cast<double>(summed.tls_handshake_errors()[reason]), false));
+    }
+
     MetricFamily connections{"gateway_open_client_connections", "Open client connections",
                              MetricType::Gauge, {scalar({}, static_cast<double>(gauges.open_client_connections), true)}};
     MetricFamily pooled{"gateway_upstream_connections", "Open upstream connections, busy and idle",
@@ -94,7 +102,7 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
         MetricType::Counter, {scalar({}, static_cast<double>(gauges.access_log_dropped_lines), false)}};
 
     for (auto* family : {&requests, &durations, &upstream_durations, &upstream_errors, &rejected,
-                         &connections, &pooled, &loads, &failures, &dropped_log_lines}) {
+                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines}) {
         families.push_back(std::move(*family));
     }
     std::ostringstream out;

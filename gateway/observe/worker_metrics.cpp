@@ -42,7 +42,8 @@ void WorkerMetrics::count_rejection(Errc errc) {
         case Errc::method_not_allowed: reason = RejectReason::routing; break;
         case Errc::unauthenticated:
         case Errc::forbidden: reason = RejectReason::auth; break;
-        case Errc::malformed_request: reason = RejectReason::framing; break;
+        case Errc::malformed_request:
+        case Errc::plain_http_on_tls_port: reason = RejectReason::framing; break;
         case Errc::payload_too_large:
         case Errc::header_too_large:
         case Errc::uri_too_long:
@@ -62,6 +63,7 @@ void WorkerMetrics::count_upstream(std::string_view upstream, std::chrono::nanos
     if (*failure == Errc::upstream_unreachable) kind = 0;
     if (*failure == Errc::upstream_timeout) kind = 2;
     if (*failure == Errc::upstream_bad_response) kind = 3;
+    if (*failure == Errc::upstream_tls_failed) kind = 4;
     ++it->second.failures[kind];
 }
 
@@ -79,6 +81,9 @@ void WorkerMetrics::add(const WorkerMetrics& other) {
         for (std::size_t i = 0; i < mine.failures.size(); ++i) mine.failures[i] += series.failures[i];
     }
     for (std::size_t i = 0; i < rejections_.size(); ++i) rejections_[i] += other.rejections_[i];
+    for (std::size_t i = 0; i < tls_handshake_errors_.size(); ++i) {
+        tls_handshake_errors_[i] += other.tls_handshake_errors_[i];
+    }
 }
 
 }  // namespace gateway

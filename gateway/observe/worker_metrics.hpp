@@ -29,8 +29,24 @@ enum class RejectReason { routing, auth, validation, framing, limits };
 inline constexpr std::array<std::string_view, 5> kRejectReasons = {"routing", "auth", "validation",
                                                                    "framing", "limits"};
 /// How an upstream exchange failed (the `kind` label).
-inline constexpr std::array<std::string_view, 4> kUpstreamFailures = {"refused", "reset",
-                                                                      "timeout", "bad_response"};
+inline constexpr std::array<std::string_view, 5> kUpstreamFailures = {
+    "refused", "reset", "timeout", "bad_response", "tls"};
+/// Why a client's TLS handshake failed (the `reason` label of
+/// gateway_tls_handshake_errors_total): a fixed set, so a scanner cannot make up series.
+enum class TlsHandshakeFailure {
+    protocol_version,        // it offered only versions we refuse (SSL 3, TLS 1.0, 1.1)
+    no_shared_cipher,        // nothing in common with our cipher list
+    no_client_certificate,   // client_ca is set and it sent none
+    bad_client_certificate,  // it sent one that does not verify
+    certificate_refused,     // it did not trust the gateway's certificate (its alert says so)
+    plain_http,              // it spoke plain HTTP to the TLS port
+    timeout,                 // the handshake did not finish within header_timeout
+    closed,                  // it closed or reset the connection during the handshake
+    other,                   // any other protocol error
+};
+inline constexpr std::array<std::string_view, 9> kTlsHandshakeFailures = {
+    "protocol_version", "no_shared_cipher",   "no_client_certificate", "bad_client_certificate",
+    "certificate_refused", "plain_http", "timeout", "closed", "other"};
 
 /// The counters of one worker thread. Only that thread writes and reads them (plain integers,
 /// no atomics, no locks on the request path); a scrape asks each worker for a copy and sums.
@@ -63,11 +79,18 @@ public:
     void count_upstream(std::string_view upstream, std::chrono::nanoseconds elapsed,
                         const Errc* failure);
 
+    void count_tls_handshake_error(TlsHandshakeFailure reason) {
+        ++tls_handshake_errors_[static_cast<std::size_t>(reason)];
+    }
+
     /// Series keyed "route\tmethod".
     const ByName<RouteSeries>& routes() const noexcept { return routes_; }
     const ByName<UpstreamSeries>& upstreams() const noexcept { return upstreams_; }
     const std::array<std::uint64_t, kRejectReasons.size()>& rejections() const noexcept {
         return rejections_;
+    }
+    const std::array<std::uint64_t, kTlsHandshakeFailures.size()>& tls_handshake_errors() const noexcept {
+        return tls_handshake_errors_;
     }
 
     /// Adds another worker's counters to these (for the scrape's sum).
@@ -77,6 +100,7 @@ private:
     ByName<RouteSeries> routes_;
     ByName<UpstreamSeries> upstreams_;
     std::array<std::uint64_t, kRejectReasons.size()> rejections_{};
+    std::array<std::uint64_t, kTlsHandshakeFailures.size()> tls_handshake_errors_{};
     std::string key_;  // reused for route keys: no allocation per request once warm
 
     /// The series the last request was counted in. A run of requests to one route (what a

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -15,6 +16,7 @@
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/head_admission.hpp"
+#include "server/tls_handshake.hpp"
 #include "upstream/header_policy.hpp"
 
 namespace gateway {
@@ -136,6 +138,9 @@ struct Connection {
         context.metrics.count_request(route_label, method_label, record.status, record.duration);
         if (context.access_log) {
             record.client = client_address;
+            record.tls_version = tls.version;
+            record.tls_cipher = tls.cipher;
+            record.client_cert_subject = tls.client_subject;
             context.access_line.clear();
             append_access_line(context.access_line, record);
             context.access_log->write(context.access_line);
@@ -164,6 +169,7 @@ struct Connection {
     TimedStream stream;
     beast::flat_buffer buffer;
     std::uint64_t bytes_written = 0;  // by the last answer()
+    TlsConnectionInfo tls;            // empty on plain TCP
 };
 
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
@@ -242,6 +248,16 @@ constexpr std::size_t kIdleRead = 384;
 
 void wait_idle(std::unique_ptr<Connection> connection);
 
+/// Ends a TLS connection as TLS says to: a close_notify alert, so the client can tell a whole
+/// answer from a cut one, and the client's own close_notify (or its FIN), waited for up to
+/// header_timeout.
+Task<void> close_tls(Connection& connection) {
+    connection.stream.expires_after(connection.limits.header_timeout);
+    boost::system::error_code ignored;
+    co_await connection.stream.transport().tls_stream()->async_shutdown(
+        asio::redirect_error(use_task, ignored));
+}
+
 /// Serves requests while they come back to back (pipelined, or already read); when the buffer
 /// runs dry the connection goes idle in wait_idle and this coroutine ends.
 Task<void> serve_connection(std::unique_ptr<Connection> connection) {
@@ -251,6 +267,7 @@ Task<void> serve_connection(std::unique_ptr<Connection> connection) {
         wait_idle(std::move(connection));
         co_return;
     }
+    if (connection->stream.transport().is_tls()) co_await close_tls(*connection);
     // Written out, not as Transport::shutdown_send(): with that call as its last statement GCC 12
     // builds this coroutine so that its first resume meets a resume index it does not know and
     // crashes (every request did, in the Release and the sanitizer builds alike).
@@ -277,7 +294,7 @@ void wait_idle(std::unique_ptr<Connection> connection) {
     // Only what a large request grew is given back; the small buffer stays for the next one.
     if (idle.buffer.capacity() > kIdleRead) idle.buffer.shrink_to_fit();
     idle.context.idle_streams.insert(&idle.stream);
-    idle.stream.transport().tcp().async_read_some(
+    idle.stream.transport().async_read_some(
         idle.buffer.prepare(kIdleRead),
         [connection = std::move(connection)](const boost::system::error_code& ec,
                                              std::size_t n) mutable {
@@ -298,7 +315,90 @@ Task<void> refuse_over_limit(std::unique_ptr<Connection> connection) {
                                                  std::to_string(connection->limits.max_connections) +
                                                  " connections; retry later"};
     co_await connection->refuse(overloaded, record, std::chrono::steady_clock::now());
+    if (connection->stream.transport().is_tls()) co_await close_tls(*connection);
     connection->stream.transport().shutdown_send();
+}
+
+void report_handshake_failure(Connection& connection, TlsHandshakeFailure reason,
+                              const std::string& why) {
+    connection.context.metrics.count_tls_handshake_error(reason);
+    std::uint64_t suppressed = 0;
+    if (!connection.context.handshake_log || !connection.context.handshake_log->allow(suppressed)) {
+        return;
+    }
+    std::cerr << "gateway: TLS handshake with " << connection.client_address << " failed ("
+              << kTlsHandshakeFailures[static_cast<std::size_t>(reason)] << "): " << why;
+    if (suppressed > 0) std::cerr << "; " << suppressed << " more since the last line not shown";
+    std::cerr << "\n";
+}
+
+/// A plain HTTP request on the TLS port: read its head, so that closing does not reset the
+/// connection before the client has read the answer, and tell it to use https.
+Task<void> refuse_plain_http(std::unique_ptr<Connection> connection) {
+    const auto started = std::chrono::steady_clock::now();
+    AccessRecord record{std::chrono::system_clock::now()};
+    const auto head = co_await read_head(connection->stream, connection->buffer,
+                                         connection->limits);
+    if (!head) co_return;
+    record.bytes_in = connection->buffer.size();
+    const Error plain{Errc::plain_http_on_tls_port,
+                      "this port speaks HTTPS only and the request came as plain HTTP: send it "
+                      "to https:// instead"};
+    co_await connection->refuse(plain, record, started);
+    connection->stream.transport().shutdown_send();
+}
+
+/// The start of a connection to the TLS listener. Its first byte tells a TLS handshake (a
+/// handshake record, 0x16) from a plain HTTP request (a method's first letter); the peek
+/// leaves it in place for whichever reads next.
+Task<void> open_tls(std::unique_ptr<Connection> connection) {
+    Transport& transport = connection->stream.transport();
+    connection->stream.expires_after(connection->limits.header_timeout);
+    std::optional<unsigned char> first;
+    bool closed = false;
+    while (!first && !closed) {
+        boost::system::error_code ec;
+        co_await transport.tcp().async_wait(Socket::wait_read, asio::redirect_error(use_task, ec));
+        if (ec) break;
+        first = transport.peek_byte(closed);
+    }
+    if (!first) {
+        const TlsHandshakeFailure reason = connection->stream.timed_out()
+                                               ? TlsHandshakeFailure::timeout
+                                               : TlsHandshakeFailure::closed;
+        const std::string why = "no handshake came";
+        report_handshake_failure(*connection, reason, why);
+        co_return;
+    }
+    constexpr unsigned char kHandshakeRecord = 0x16;
+    if (*first != kHandshakeRecord) {
+        const std::string why = "it sent plain HTTP";
+        report_handshake_failure(*connection, TlsHandshakeFailure::plain_http, why);
+        co_await refuse_plain_http(std::move(connection));
+        co_return;
+    }
+    // The connection keeps the config it was accepted under, and with it these contexts.
+    const ServerTls* tls = connection->config->tls.get();
+    if (!tls) co_return;  // a reload that drops tls: is refused while this listener is open
+    TlsSocket& tls_stream = transport.start_tls(tls->default_context());
+    boost::system::error_code ec;
+    co_await tls_stream.async_handshake(asio::ssl::stream_base::server,
+                                        asio::redirect_error(use_task, ec));
+    if (ec) {
+        const TlsHandshakeFailure reason =
+            classify_handshake_failure(ec, connection->stream.timed_out());
+        const std::string why = connection->stream.timed_out()
+                                    ? "it did not finish within header_timeout"
+                                    : handshake_failure_text(ec);
+        report_handshake_failure(*connection, reason, why);
+        co_return;
+    }
+    connection->tls = describe_tls(tls_stream);
+    if (connection->slot.count() > connection->limits.max_connections) {
+        co_await refuse_over_limit(std::move(connection));
+        co_return;
+    }
+    wait_idle(std::move(connection));
 }
 
 }  // namespace
@@ -311,6 +411,12 @@ void serve_client(Transport transport, ClientContext& context) {
         return;
     }
     wait_idle(std::move(connection));
+}
+
+void serve_tls_client(Transport transport, ClientContext& context) {
+    auto connection = std::make_unique<Connection>(context, std::move(transport));
+    const auto executor = connection->stream.get_executor();
+    asio::co_spawn(executor, open_tls(std::move(connection)), log_connection_exception);
 }
 
 }  // namespace gateway

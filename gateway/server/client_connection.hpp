@@ -14,6 +14,7 @@
 
 #include "config/config.hpp"
 #include "observe/access_log.hpp"
+#include "observe/log_throttle.hpp"
 #include "observe/worker_metrics.hpp"
 #include "pipeline/request_pipeline.hpp"
 #include "upstream/header_policy.hpp"
@@ -38,6 +39,8 @@ struct ClientContext {
     bool draining = false;
     /// Connections waiting for their next request, so a drain can close them at once.
     std::unordered_set<TimedStream*> idle_streams{};
+    /// Failed TLS handshakes are logged through it (shared by the workers: a line a second).
+    LogThrottle* handshake_log = nullptr;
 };
 
 /// Takes over an accepted client connection: reads a request head within its limits, admits
@@ -45,5 +48,11 @@ struct ClientContext {
 /// Runs on the context's worker; never throws. While the connection waits for its next
 /// request it holds no coroutine frame and no read buffer.
 void serve_client(Transport transport, ClientContext& context);
+
+/// The same for a connection to the TLS listener: a TLS handshake with the certificates of
+/// the context's config (within header_timeout) comes first. A client that speaks plain HTTP
+/// there gets a 400 saying so; a failed handshake is counted by reason and logged (at most a
+/// line a second); the connection then ends.
+void serve_tls_client(Transport transport, ClientContext& context);
 
 }  // namespace gateway

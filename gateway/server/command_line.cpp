@@ -29,8 +29,12 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     po::options_description options("Options");
     options.add_options()
         ("config", po::value<std::string>(), "route table (routes.yaml); required")
-        ("listen", po::value<std::string>()->default_value("127.0.0.1:8080"),
-         "address to listen on, HOST:PORT (port 0: any free port)")
+        ("listen", po::value<std::string>(),
+         "address to serve plain HTTP on, HOST:PORT (port 0: any free port; default "
+         "127.0.0.1:8080 unless --listen-tls is given)")
+        ("listen-tls", po::value<std::string>(),
+         "address to serve HTTPS on, HOST:PORT, with the certificates of routes.yaml's tls: "
+         "(next to --listen, or instead of it)")
         ("threads", po::value<unsigned>()->default_value(0),
          "worker threads, each with its own acceptor and upstream pools (0: one per core)")
         ("upstream", po::value<std::vector<std::string>>()->composing(),
@@ -49,7 +53,8 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     ParsedCommandLine parsed;
     std::ostringstream usage;
     usage << "Usage:\n"
-             "  gateway --config routes.yaml [--listen 127.0.0.1:8080] [--threads N]\n"
+             "  gateway --config routes.yaml [--listen 127.0.0.1:8080] [--listen-tls IP:PORT]\n"
+             "          [--threads N]\n"
              "          [--upstream NAME=HOST:PORT]... [--upstream-timeout-ms N]\n"
              "          [--admin HOST:PORT] [--drain-timeout-ms N] [--access-log PATH|-|off]\n"
              "  gateway --check --config routes.yaml\n\n"
@@ -79,13 +84,29 @@ ParsedCommandLine parse_command_line(int argc, const char* const argv[]) {
     }
     command_line.config_path = values["config"].as<std::string>();
 
-    const std::string listen = values["listen"].as<std::string>();
-    const auto endpoint = parse_listen(listen);
-    if (!endpoint) {
-        parsed.error = "--listen " + listen + ": expected IP:PORT, e.g. 127.0.0.1:8080";
+    if (values.count("listen-tls")) {
+        const std::string listen = values["listen-tls"].as<std::string>();
+        command_line.listen_tls = parse_listen(listen);
+        if (!command_line.listen_tls) {
+            parsed.error = "--listen-tls " + listen + ": expected IP:PORT, e.g. 127.0.0.1:8443";
+            return parsed;
+        }
+    }
+    if (values.count("listen") || !command_line.listen_tls) {
+        const std::string listen =
+            values.count("listen") ? values["listen"].as<std::string>() : "127.0.0.1:8080";
+        command_line.listen = parse_listen(listen);
+        if (!command_line.listen) {
+            parsed.error = "--listen " + listen + ": expected IP:PORT, e.g. 127.0.0.1:8080";
+            return parsed;
+        }
+    }
+    if (command_line.listen && command_line.listen_tls &&
+        *command_line.listen == *command_line.listen_tls &&
+        command_line.listen->port() != 0) {
+        parsed.error = "--listen and --listen-tls name the same address; give each its own port";
         return parsed;
     }
-    command_line.listen = *endpoint;
     command_line.threads = values["threads"].as<unsigned>();
     if (command_line.threads > 256) {
         parsed.error = "--threads must be at most 256";

@@ -14,7 +14,10 @@ namespace gateway {
 /// What the command line asks for.
 struct CommandLine {
     std::string config_path;
-    boost::asio::ip::tcp::endpoint listen{boost::asio::ip::make_address("127.0.0.1"), 8080};
+    /// Plain HTTP: `--listen`, or 127.0.0.1:8080 when neither it nor `--listen-tls` is given.
+    std::optional<boost::asio::ip::tcp::endpoint> listen;
+    /// HTTPS with routes.yaml's `tls:` certificates: `--listen-tls`, off unless given.
+    std::optional<boost::asio::ip::tcp::endpoint> listen_tls;
     unsigned threads = 0;  // 0: one per core
     ConfigOverrides overrides;
     std::optional<boost::asio::ip::tcp::endpoint> admin;  // --admin: off unless given

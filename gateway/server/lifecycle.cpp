@@ -12,6 +12,7 @@
 #include <functional>
 #include <future>
 #include <iostream>
+#include <optional>
 #include <thread>
 
 namespace gateway {
@@ -22,21 +23,23 @@ namespace {
 constexpr std::chrono::milliseconds kWorkerSwitchWait{2000};
 }  // namespace
 
-void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
+std::shared_ptr<const Config> Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
     const auto before = store_.current();
     LoadResult loaded = store_.load();
     if (!loaded.config) {
         std::cerr << "gateway: reload of " << store_.path() << " failed; still serving config "
-                  << before->source_hash << "\n";
+                  << before->source_hash << (before->tls ? " and its certificates" : "") << "\n";
         for (const auto& diagnostic : loaded.diagnostics) {
             std::cerr << diagnostic.to_string() << "\n";
         }
-        return;
+        return before;
     }
     // An editor's save can raise several events for one content: apply each content once.
-    if (loaded.config->source_hash == before->source_hash) {
-        store_.publish(std::move(loaded.config));
-        return;
+    // The certificates' bytes count as content: a rotated certificate alone is a new config.
+    if (loaded.config->source_hash == before->source_hash &&
+        loaded.config->tls_digest == before->tls_digest) {
+        store_.publish(loaded.config);
+        return loaded.config;
     }
     for (const auto& warning : loaded.warnings) std::cerr << warning.to_string() << "\n";
     // The admin port and the access log report a config as the one in force only once every
@@ -55,7 +58,12 @@ void Lifecycle::reload(std::vector<std::unique_ptr<Worker>>& workers) {
     store_.publish(loaded.config);
     if (access_log_) access_log_->write(config_line(*loaded.config, "config_reloaded"));
     std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash
-              << ", " << loaded.config->routes.size() << " routes\n";
+              << ", " << loaded.config->routes.size() << " routes";
+    if (loaded.config->tls_digest != before->tls_digest) {
+        std::cerr << ", certificates " << loaded.config->tls_digest;
+    }
+    std::cerr << "\n";
+    return loaded.config;
 }
 
 int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
@@ -71,13 +79,17 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
             reopen_signals.async_wait(on_reopen_signal);
         };
     reopen_signals.async_wait(on_reopen_signal);
-    ConfigWatcher watcher(control, store_.path(), [&] {
-        if (!draining_) reload(workers);
-    });
+    std::optional<ConfigWatcher> watcher;
+    const auto reload_and_follow = [&] {
+        if (draining_) return;
+        watcher->follow(reload(workers)->tls_files);
+    };
+    watcher.emplace(control, store_.path(), reload_and_follow);
+    watcher->follow(store_.current()->tls_files);
     std::function<void(const boost::system::error_code&, int)> on_reload_signal =
         [&](const boost::system::error_code& ec, int) {
             if (ec) return;
-            if (!draining_) reload(workers);
+            reload_and_follow();
             reload_signals.async_wait(on_reload_signal);
         };
     reload_signals.async_wait(on_reload_signal);
@@ -120,7 +132,7 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
                 signals.cancel();
                 reload_signals.cancel();
                 reopen_signals.cancel();
-                watcher.cancel();
+                watcher->cancel();
             });
         });
     }

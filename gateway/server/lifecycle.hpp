@@ -17,7 +17,8 @@ namespace gateway {
 /// config that fails the checks is logged and not applied. The first SIGTERM or SIGINT drains
 /// (stop accepting, finish what is in flight, close idle connections, Connection: close
 /// meanwhile) until the last request is answered or `drain_timeout` passes; a second signal
-/// stops at once. SIGUSR1 reopens the access log.
+/// stops at once. SIGUSR1 reopens the access log. The certificate and key files of `tls:`
+/// are watched like the config itself, so a rotated certificate is a reload too.
 class Lifecycle {
 public:
     /// `access_log` may be null; when given, SIGUSR1 reopens it (log rotation) and every
@@ -35,7 +36,8 @@ public:
     int run(std::vector<std::unique_ptr<Worker>>& workers, const std::function<void()>& on_ready);
 
 private:
-    void reload(std::vector<std::unique_ptr<Worker>>& workers);
+    /// Answers the config in force afterwards (the old one when the new one failed).
+    std::shared_ptr<const Config> reload(std::vector<std::unique_ptr<Worker>>& workers);
 
     std::chrono::milliseconds drain_timeout_;
     ConfigStore& store_;

@@ -22,6 +22,7 @@
 #include "gateway/version.hpp"
 #include "observe/access_log.hpp"
 #include "observe/access_record.hpp"
+#include "observe/log_throttle.hpp"
 #include "observe/metrics_exposition.hpp"
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
@@ -53,16 +54,21 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     }
 
     std::vector<std::unique_ptr<Worker>> workers;
-    auto listen = command_line.listen;
+    ListenAddresses listen{command_line.listen, command_line.listen_tls};
+    LogThrottle handshake_log;  // before the workers, which log through it
     try {
         for (unsigned i = 0; i < threads; ++i) {
             workers.push_back(std::make_unique<Worker>(config, listen, open_connections,
-                                                               access_log.get()));
-            listen = workers.front()->local_endpoint();  // port 0: the others join the same port
+                                                       access_log.get(), handshake_log));
+            // Port 0: the others join the ports the first one was given.
+            listen = workers.front()->local_endpoints();
         }
     } catch (const boost::system::system_error& e) {
-        std::cerr << "gateway: cannot listen on " << command_line.listen << ": "
-                  << e.code().message() << "\n";
+        std::cerr << "gateway: cannot listen on ";
+        if (command_line.listen) std::cerr << *command_line.listen;
+        if (command_line.listen && command_line.listen_tls) std::cerr << " or ";
+        if (command_line.listen_tls) std::cerr << *command_line.listen_tls << " (--listen-tls)";
+        std::cerr << ": " << e.code().message() << "\n";
         return 1;
     }
     Lifecycle lifecycle(command_line.drain_timeout, store, access_log.get());
@@ -98,7 +104,8 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     const auto announce = [&] {
         std::cout << "gateway " << kVersion << ": " << config->routes.size() << " routes from "
                   << config->source_file << ", " << threads << " worker thread(s)\n";
-        std::cout << "listening on " << listen << "\n";
+        if (listen.plain) std::cout << "listening on " << *listen.plain << "\n";
+        if (listen.tls) std::cout << "listening with TLS on " << *listen.tls << "\n";
         if (admin) std::cout << "admin listening on " << admin->local_endpoint() << "\n";
         std::cout << std::flush;
     };
@@ -138,9 +145,11 @@ int main(int argc, char* argv[]) {
 
     // --check validates what is portable (YAML, routes, schemas, overrides); serving also
     // needs every upstream host name to resolve here.
-    ConfigStore store(command_line.config_path, command_line.overrides);
+    ConfigOverrides overrides = command_line.overrides;
+    overrides.tls_listener = command_line.listen_tls.has_value();
+    ConfigStore store(command_line.config_path, overrides);
     const LoadResult loaded = command_line.check_only
-                                  ? load_config(command_line.config_path, command_line.overrides)
+                                  ? load_config(command_line.config_path, overrides)
                                   : store.reload();
     for (const auto& diagnostic : loaded.diagnostics) std::cerr << diagnostic.to_string() << "\n";
     for (const auto& warning : loaded.warnings) std::cerr << warning.to_string() << "\n";

@@ -31,16 +31,28 @@ Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
 
 }  // namespace
 
-Worker::Worker(std::shared_ptr<const Config> config, const tcp::endpoint& listen,
-               std::atomic<std::size_t>& open_connections, AccessLog* access_log)
+Worker::Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
+               std::atomic<std::size_t>& open_connections, AccessLog* access_log,
+               LogThrottle& handshake_log)
     : forwarder_(io_.get_executor(), metrics_),
       pipeline_(forwarder_),
       client_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_,
-                       access_log},
-      acceptor_(open_acceptor(io_, listen)) {}
+                       access_log} {
+    client_context_.handshake_log = &handshake_log;
+    if (listen.plain) plain_acceptor_.emplace(open_acceptor(io_, *listen.plain));
+    if (listen.tls) tls_acceptor_.emplace(open_acceptor(io_, *listen.tls));
+}
+
+ListenAddresses Worker::local_endpoints() const {
+    ListenAddresses bound;
+    if (plain_acceptor_) bound.plain = plain_acceptor_->local_endpoint();
+    if (tls_acceptor_) bound.tls = tls_acceptor_->local_endpoint();
+    return bound;
+}
 
 void Worker::run() {
-    asio::co_spawn(io_, accept_loop(), asio::detached);
+    if (plain_acceptor_) asio::co_spawn(io_, accept_loop(*plain_acceptor_, false), asio::detached);
+    if (tls_acceptor_) asio::co_spawn(io_, accept_loop(*tls_acceptor_, true), asio::detached);
     mailbox_.open();  // after the accept loop: the context has work besides the doorbell
     io_.run();
 }
@@ -49,7 +61,8 @@ void Worker::drain() {
     mailbox_.post([this] {
         client_context_.draining = true;
         boost::system::error_code ignored;
-        acceptor_.close(ignored);
+        if (plain_acceptor_) plain_acceptor_->close(ignored);
+        if (tls_acceptor_) tls_acceptor_->close(ignored);
         for (auto* stream : client_context_.idle_streams) stream->close();
     });
 }
@@ -80,12 +93,12 @@ std::future<void> Worker::apply(std::shared_ptr<const Config> config) {
     return future;
 }
 
-Task<void> Worker::accept_loop() {
+Task<void> Worker::accept_loop(Acceptor& acceptor, bool tls) {
     while (true) {
         boost::system::error_code ec;
-        Socket socket = co_await acceptor_.async_accept(asio::redirect_error(use_task, ec));
+        Socket socket = co_await acceptor.async_accept(asio::redirect_error(use_task, ec));
         // Closed by a drain (possibly before this loop even started): accept no more.
-        if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
         if (ec) {
             // Out of descriptors or memory: back off instead of spinning on accept.
             std::cerr << "gateway: accept failed: " << ec.message() << "\n";
@@ -93,7 +106,11 @@ Task<void> Worker::accept_loop() {
             co_await pause.async_wait(asio::redirect_error(use_task, ec));
             continue;
         }
-        serve_client(Transport(std::move(socket)), client_context_);
+        if (tls) {
+            serve_tls_client(Transport(std::move(socket)), client_context_);
+        } else {
+            serve_client(Transport(std::move(socket)), client_context_);
+        }
     }
 }
 

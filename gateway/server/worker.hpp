@@ -21,17 +21,24 @@
 
 namespace gateway {
 
-/// One thread's share of the gateway: its own io_context, its own SO_REUSEPORT acceptor on the
-/// shared listen address (the kernel spreads connections), its own upstream pools. Nothing
+/// The addresses a worker accepts on: plain HTTP, HTTPS, or both.
+struct ListenAddresses {
+    std::optional<boost::asio::ip::tcp::endpoint> plain;
+    std::optional<boost::asio::ip::tcp::endpoint> tls;
+};
+
+/// One thread's share of the gateway: its own io_context, its own SO_REUSEPORT acceptors on the
+/// shared listen addresses (the kernel spreads connections), its own upstream pools. Nothing
 /// mutable is shared between workers, so the data path takes no locks.
 class Worker {
 public:
-    /// `access_log` may be null (no log); it must outlive the worker.
-    Worker(std::shared_ptr<const Config> config, const boost::asio::ip::tcp::endpoint& listen,
-           std::atomic<std::size_t>& open_connections, AccessLog* access_log);
+    /// `access_log` may be null (no log); it and `handshake_log` must outlive the worker.
+    Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
+           std::atomic<std::size_t>& open_connections, AccessLog* access_log,
+           LogThrottle& handshake_log);
 
-    /// The bound address (the real port when asked for port 0).
-    boost::asio::ip::tcp::endpoint local_endpoint() const { return acceptor_.local_endpoint(); }
+    /// The bound addresses (the real ports when asked for port 0).
+    ListenAddresses local_endpoints() const;
 
     /// Accepts and serves until stop(), or until a drain has finished. Call from the
     /// worker's own thread.
@@ -51,7 +58,7 @@ public:
         std::chrono::milliseconds wait);
 
 private:
-    Task<void> accept_loop();
+    Task<void> accept_loop(Acceptor& acceptor, bool tls);
 
     // One thread runs this context and only it touches it: no locks inside Asio. Other
     // threads reach the worker through mailbox_, never through the context itself.
@@ -62,7 +69,8 @@ private:
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;
     ClientContext client_context_;
-    Acceptor acceptor_;
+    std::optional<Acceptor> plain_acceptor_;
+    std::optional<Acceptor> tls_acceptor_;
 };
 
 }  // namespace gateway

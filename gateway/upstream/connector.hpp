@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 
+#include "config/tls_config.hpp"
 #include "core/result.hpp"
 #include "io/executor.hpp"
 #include "io/timed_stream.hpp"
@@ -21,6 +22,9 @@ namespace gateway {
 struct UpstreamConnection {
     UpstreamConnection(Transport transport, std::chrono::steady_clock::duration granularity)
         : stream(std::move(transport), granularity) {}
+    /// What the connection's TLS refers to and must outlive it (the connector's session slot);
+    /// declared first, so it goes last.
+    std::shared_ptr<void> tls_state;
     TimedStream stream;
     boost::beast::flat_buffer buffer;
 };
@@ -56,6 +60,31 @@ private:
     std::string name_;
     boost::asio::ip::tcp::endpoint endpoint_;
     std::chrono::milliseconds connect_timeout_;
+};
+
+/// TCP, then TLS with the upstream's `tls:` settings, both within the connect timeout. The
+/// certificate is verified (chain and name) unless `verify: false`; the session is kept and
+/// resumed by the next connection to the same endpoint.
+class TlsConnector final : public Connector {
+public:
+    /// `host`: the endpoint's host as routes.yaml wrote it, the name verified and sent as SNI
+    /// when `tls` names no server_name (an IP address is verified but never sent: RFC 6066).
+    TlsConnector(std::string name, boost::asio::ip::tcp::endpoint endpoint,
+                 std::chrono::milliseconds connect_timeout, std::shared_ptr<const UpstreamTls> tls,
+                 const std::string& host);
+
+    Task<Result<std::unique_ptr<UpstreamConnection>>> connect(
+        const Executor& executor, std::chrono::steady_clock::duration granularity,
+        std::chrono::steady_clock::time_point deadline) override;
+
+private:
+    TcpConnector tcp_;
+    std::string name_;
+    std::chrono::milliseconds connect_timeout_;
+    std::shared_ptr<const UpstreamTls> tls_;
+    std::string verified_name_;
+    bool name_is_address_ = false;
+    std::shared_ptr<TlsSessionSlot> sessions_ = std::make_shared<TlsSessionSlot>();
 };
 
 }  // namespace gateway

@@ -208,7 +208,13 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
     if (!pool) {
         const asio::ip::tcp::endpoint address(asio::ip::make_address(endpoint.address), endpoint.port);
         std::string name = "upstream " + upstream.name;
-        auto connector = std::make_unique<TcpConnector>(name, address, upstream.connect_timeout);
+        std::unique_ptr<Connector> connector;
+        if (upstream.tls) {
+            connector = std::make_unique<TlsConnector>(name, address, upstream.connect_timeout,
+                                                       upstream.tls, endpoint.host);
+        } else {
+            connector = std::make_unique<TcpConnector>(name, address, upstream.connect_timeout);
+        }
         pool = std::make_shared<ConnectionPool>(
             executor_, std::move(name), std::move(connector),
             std::min(upstream.connect_timeout, upstream.request_timeout), upstream.pool_size);

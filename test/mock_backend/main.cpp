@@ -12,6 +12,7 @@
 
 #include "listen_address.hpp"
 #include "server.hpp"
+#include "tls_front.hpp"
 
 namespace po = boost::program_options;
 
@@ -24,6 +25,8 @@ struct Cli {
     std::string listen;
     unsigned threads = 1;
     bool quiet = false;
+    std::string tls_cert;
+    std::string tls_key;
 };
 
 po::options_description make_options(Cli& cli) {
@@ -43,7 +46,10 @@ po::options_description make_options(Cli& cli) {
          "HOST:PORT to listen on; port 0 lets the OS pick one")
         ("threads,t", po::value(&cli.threads)->default_value(1),
          "I/O threads, each with its own acceptor on the shared port")
-        ("quiet,q", po::bool_switch(&cli.quiet), "no diagnostics on stderr");
+        ("quiet,q", po::bool_switch(&cli.quiet), "no diagnostics on stderr")
+        ("tls-cert", po::value(&cli.tls_cert),
+         "PEM certificate chain: serve TLS (1.2 and 1.3) instead of plain HTTP; needs --tls-key")
+        ("tls-key", po::value(&cli.tls_key), "PEM private key of --tls-cert");
     // clang-format on
     return options;
 }
@@ -77,7 +83,13 @@ int main(int argc, char** argv) {
     }
 
     try {
-        mock_backend::Server server{{*endpoint, cli.threads, cli.quiet}};
+        if (cli.tls_cert.empty() != cli.tls_key.empty()) {
+            std::cerr << "mock-backend: --tls-cert and --tls-key go together\n";
+            return kExitUsage;
+        }
+        std::shared_ptr<boost::asio::ssl::context> tls;
+        if (!cli.tls_cert.empty()) tls = mock_backend::make_tls_context(cli.tls_cert, cli.tls_key);
+        mock_backend::Server server{{*endpoint, cli.threads, cli.quiet, tls}};
 
         // Registered before the startup line, so a harness that signals right after reading
         // it still gets a clean exit.

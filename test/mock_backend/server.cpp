@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "connection.hpp"
+#include "tls_front.hpp"
 
 namespace mock_backend {
 
@@ -30,7 +31,8 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool 
     acceptor.listen(net::socket_base::max_listen_connections);
 }
 
-net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet) {
+net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet,
+                                 std::shared_ptr<net::ssl::context> tls, tcp::endpoint inner) {
     for (;;) {
         error_code ec;
         tcp::socket socket = co_await acceptor.async_accept(with_ec(ec));
@@ -45,6 +47,11 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet) {
         // Small responses must not wait for Nagle; benchmarks measure latency.
         socket.set_option(tcp::no_delay(true), ec);
         auto executor = socket.get_executor();
+        if (tls) {
+            net::co_spawn(executor, serve_tls_connection(std::move(socket), tls, inner),
+                          [](std::exception_ptr) {});
+            continue;
+        }
         net::co_spawn(executor, serve_connection(std::move(socket)), [](std::exception_ptr) {
             // serve_connection catches everything; this is a second line of defence only.
         });
@@ -59,7 +66,7 @@ struct Server::Worker {
     tcp::acceptor acceptor{context};
 };
 
-Server::Server(const ServerConfig& config) : quiet_{config.quiet} {
+Server::Server(const ServerConfig& config) : quiet_{config.quiet}, tls_{config.tls} {
     const unsigned count = config.threads == 0 ? 1 : config.threads;
     const bool share_port = count > 1;
     tcp::endpoint endpoint = config.endpoint;
@@ -69,6 +76,10 @@ Server::Server(const ServerConfig& config) : quiet_{config.quiet} {
         // With port 0 the first bind picks the port; the others must join that same port.
         endpoint = worker->acceptor.local_endpoint();
         workers_.push_back(std::move(worker));
+    }
+    if (tls_) {
+        inner_ = std::make_unique<tcp::acceptor>(workers_.front()->context);
+        open_acceptor(*inner_, tcp::endpoint(net::ip::make_address("127.0.0.1"), 0), false);
     }
 }
 
@@ -84,7 +95,13 @@ net::io_context& Server::main_context() {
 
 void Server::run() {
     for (auto& worker : workers_) {
-        net::co_spawn(worker->context, accept_loop(worker->acceptor, quiet_),
+        net::co_spawn(worker->context,
+                      accept_loop(worker->acceptor, quiet_, tls_,
+                                  inner_ ? inner_->local_endpoint() : tcp::endpoint()),
+                      [](std::exception_ptr) {});
+    }
+    if (inner_) {
+        net::co_spawn(workers_.front()->context, accept_loop(*inner_, quiet_, nullptr, {}),
                       [](std::exception_ptr) {});
     }
     std::vector<std::thread> threads;

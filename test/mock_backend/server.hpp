@@ -7,13 +7,18 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 namespace mock_backend {
+
+using tcp_acceptor = net::ip::tcp::acceptor;
 
 struct ServerConfig {
     net::ip::tcp::endpoint endpoint;
     unsigned threads = 1;
     bool quiet = false;  // no diagnostics on stderr (accept failures)
+    /// Set: the listen address speaks TLS with it (see tls_front.hpp).
+    std::shared_ptr<net::ssl::context> tls{};
 };
 
 /// The listening side: one io_context, thread and acceptor per --threads, the acceptors sharing
@@ -45,6 +50,9 @@ private:
     struct Worker;
     std::vector<std::unique_ptr<Worker>> workers_;
     bool quiet_;
+    std::shared_ptr<net::ssl::context> tls_;
+    /// With TLS: the plain listener the TLS front relays to, on the first worker's context.
+    std::unique_ptr<tcp_acceptor> inner_;
 };
 
 }  // namespace mock_backend

@@ -82,10 +82,10 @@ std::string TempDir::write(const std::string& name, const std::string& contents)
     return file.string();
 }
 
-MockBackend::MockBackend(std::uint16_t port) {
-    process_ = std::make_unique<ChildProcess>(
-        MOCK_BACKEND_BIN,
-        std::vector<std::string>{"--listen", "127.0.0.1:" + std::to_string(port), "--quiet"});
+MockBackend::MockBackend(std::uint16_t port, std::vector<std::string> extra_args) {
+    std::vector<std::string> args{"--listen", "127.0.0.1:" + std::to_string(port), "--quiet"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    process_ = std::make_unique<ChildProcess>(MOCK_BACKEND_BIN, std::move(args));
     port_ = await_listening(*process_, "mock-backend");
 }
 

@@ -56,7 +56,7 @@ private:
 /// One mock-backend process; `port` 0 lets the OS choose.
 class MockBackend {
 public:
-    explicit MockBackend(std::uint16_t port = 0);
+    explicit MockBackend(std::uint16_t port = 0, std::vector<std::string> extra_args = {});
     std::uint16_t port() const noexcept { return port_; }
     std::string endpoint() const { return "127.0.0.1:" + std::to_string(port_); }
     ChildProcess& process() { return *process_; }

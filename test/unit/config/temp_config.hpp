@@ -23,6 +23,8 @@ public:
     TempConfig(const TempConfig&) = delete;
     TempConfig& operator=(const TempConfig&) = delete;
 
+    const std::filesystem::path& dir() const noexcept { return dir_; }
+
     /// Writes `contents` to `name` in the directory and answers its path.
     std::string write(const std::string& contents, const std::string& name = "routes.yaml") const {
         const auto path = dir_ / name;

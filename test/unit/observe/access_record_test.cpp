@@ -45,7 +45,8 @@ TEST_CASE("access line: a forwarded request has every field, in a fixed order") 
           R"("query":"reason=cancel","route":"get-account-penalties","status":200,)"
           R"("error_code":null,"upstream":"penalties","upstream_endpoint":"penalties.internal:9002",)"
           R"("upstream_status":200,"upstream_error_body":null,)"
-          R"("duration_ms":1.234,"upstream_ms":0.987,"bytes_in":120,"bytes_out":345})"
+          R"("duration_ms":1.234,"upstream_ms":0.987,"bytes_in":120,"bytes_out":345,)"
+          R"("tls_version":null,"tls_cipher":null,"client_cert_subject":null})"
           "\n");
 }
 
@@ -62,7 +63,8 @@ TEST_CASE("access line: what does not apply is null, and the keys stay the same"
           R"("client":"127.0.0.1","method":null,"path":null,"query":null,"route":null,)"
           R"("status":431,"error_code":43101,"upstream":null,"upstream_endpoint":null,)"
           R"("upstream_status":null,"upstream_error_body":null,)"
-          R"("duration_ms":0.000,"upstream_ms":null,"bytes_in":0,"bytes_out":0})"
+          R"("duration_ms":0.000,"upstream_ms":null,"bytes_in":0,"bytes_out":0,)"
+          R"("tls_version":null,"tls_cipher":null,"client_cert_subject":null})"
           "\n");
 }
 
