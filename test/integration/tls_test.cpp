@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <regex>
+#include <future>
 #include <thread>
 
 #include "support/documented_routes.hpp"
@@ -137,7 +137,8 @@ TEST_CASE("https: curl --cacert reaches every documented route, answered as over
         }
         const auto answer = tls.curl(ca.ca_file(), request.target, more);
         CHECK(answer.exit_code == 0);
-        CHECK_THAT(answer.out, Catch::EndsWith("\n" + std::to_string(request.expected_status)));
+        const std::string status = answer.out.substr(answer.out.rfind('\n') + 1);
+        CHECK(status == std::to_string(request.expected_status));
         CHECK(answer.err.empty());
     }
 }
@@ -399,4 +400,47 @@ TEST_CASE("https: --listen-tls without a tls: section refuses to start, saying w
                                                         "--listen-tls", "127.0.0.1:0"});
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.err, Contains("--listen-tls: ") && Contains("has no 'tls:' section"));
+}
+
+TEST_CASE("https: sessions resume by ticket, in TLS 1.2 and TLS 1.3") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    ca.issue_into(dir.path() / "certs", "gateway", {});
+    TlsGateway tls(dir, routes_with(kOneCertificate));
+    const std::string session = (dir.path() / "session.pem").string();
+    const std::string connect = "openssl s_client -connect 127.0.0.1:" + std::to_string(tls.tls_port);
+    for (const std::string version : {"-tls1_2", "-tls1_3"}) {
+        CAPTURE(version);
+        // Stdin stays open a moment, so that TLS 1.3's tickets (sent after the handshake) arrive.
+        shell("(sleep 0.3) | " + connect + " " + version + " -sess_out " + session + " >/dev/null 2>&1");
+        const auto resumed = shell("(sleep 0.3) | " + connect + " " + version + " -sess_in " +
+                                   session + " 2>/dev/null");
+        CHECK_THAT(resumed.out, Contains("Reused, TLSv1."));
+    }
+}
+
+TEST_CASE("https: a connection open across a certificate rotation goes on with its own") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    const auto old = ca.issue_into(dir.path() / "certs", "gateway", {});
+    TlsGateway tls(dir, routes_with(kOneCertificate));
+    // Two requests on one keep-alive TLS connection, a second and a half apart; the
+    // certificate is rotated in between.
+    const std::string request = std::string("GET ") + kBlocksTarget +
+                                " HTTP/1.1\\r\\nHost: localhost\\r\\nx-auth-roles: API_KEY\\r\\n\\r\\n";
+    auto session = std::async(std::launch::async, [&] {
+        return shell("(printf '" + request + "'; sleep 1.5; printf '" + request + "'; sleep 0.5) | "
+                     "openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(tls.tls_port) +
+                     " 2>/dev/null");
+    });
+    std::this_thread::sleep_for(milliseconds(500));
+    const auto fresh = ca.issue_into(dir.path() / "staging", "gateway", {});
+    fs::rename(fresh.key, dir.path() / "certs/gateway.key");
+    fs::rename(fresh.cert, dir.path() / "certs/gateway.crt");
+    CHECK(eventually([&] { return tls.served_serial() == hex_serial(fresh.serial); }));
+    const auto answers = session.get();
+    std::size_t count = 0;
+    for (std::size_t at = 0; (at = answers.out.find("HTTP/1.1 200 OK", at)) != std::string::npos; ++at) ++count;
+    CHECK(count == 2);
+    CHECK(old.serial != fresh.serial);
 }

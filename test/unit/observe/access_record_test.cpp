@@ -123,3 +123,18 @@ TEST_CASE("access line: an upstream error body the client was not shown is logge
     CHECK(std::string(parsed["upstream_error_body"].GetString()) ==
           "<h1>\"boom\"</h1>\n\tat com.telco.Db(Db.java:42)\x01");
 }
+
+TEST_CASE("access line: a TLS connection's version, cipher and verified client subject") {
+    AccessRecord record;
+    record.time = kTime;
+    record.request_id = "r";
+    record.client = "127.0.0.1";
+    record.status = 200;
+    record.tls_version = "TLSv1.3";
+    record.tls_cipher = "TLS_AES_128_GCM_SHA256";
+    record.client_cert_subject = "CN=billing \"ops\",O=Telco";
+    CHECK_THAT(line_of(record),
+               Catch::EndsWith(R"("tls_version":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256",)"
+                               R"("client_cert_subject":"CN=billing \"ops\",O=Telco"})"
+                               "\n"));
+}

@@ -81,3 +81,32 @@ TEST_CASE("request counts land in their own series whether routes come in runs o
     CHECK(metrics.routes().at("a\tGET").by_status_class[2] == 3);
     CHECK(copy.routes().at("a\tGET").by_status_class[2] == 3);
 }
+
+TEST_CASE("TLS handshake errors sum across workers, one series per reason, all present from the start") {
+    WorkerMetrics first;
+    WorkerMetrics second;
+    first.count_tls_handshake_error(TlsHandshakeFailure::protocol_version);
+    second.count_tls_handshake_error(TlsHandshakeFailure::protocol_version);
+    second.count_tls_handshake_error(TlsHandshakeFailure::no_client_certificate);
+    WorkerMetrics sum;
+    sum.add(first);
+    sum.add(second);
+    const std::string text = render_metrics(sum, {});
+    CHECK_THAT(text, Catch::Contains("gateway_tls_handshake_errors_total{reason=\"protocol_version\"} 2\n"));
+    CHECK_THAT(text, Catch::Contains("gateway_tls_handshake_errors_total{reason=\"no_client_certificate\"} 1\n"));
+    for (const auto reason : kTlsHandshakeFailures) {
+        CHECK_THAT(text, Catch::Contains("gateway_tls_handshake_errors_total{reason=\"" +
+                                         std::string(reason) + "\"}"));
+    }
+}
+
+TEST_CASE("an upstream's failed TLS handshake is its own kind of upstream error") {
+    WorkerMetrics metrics;
+    const Errc failed = Errc::upstream_tls_failed;
+    metrics.count_upstream("penalties", milliseconds(3), &failed);
+    const std::string text = render_metrics(metrics, {});
+    CHECK_THAT(text, Catch::Contains(
+                         "gateway_upstream_errors_total{upstream=\"penalties\",kind=\"tls\"} 1\n"));
+    CHECK_THAT(text, Catch::Contains(
+                         "gateway_upstream_errors_total{upstream=\"penalties\",kind=\"reset\"} 0\n"));
+}
