@@ -35,13 +35,7 @@ mock_port=$(port_of "$scratch/mock.out")
 config="$source_dir/routes.yaml"
 listen=(--listen 127.0.0.1:0)
 if [ "$mode" = --tls ]; then
-    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 \
-        -subj "/CN=smoke CA" -keyout "$scratch/ca.key" -out "$scratch/ca.crt" 2>/dev/null
-    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=localhost" \
-        -keyout "$scratch/gateway.key" -out "$scratch/gateway.csr" 2>/dev/null
-    printf 'subjectAltName=DNS:localhost\n' >"$scratch/ext"
-    openssl x509 -req -in "$scratch/gateway.csr" -CA "$scratch/ca.crt" -CAkey "$scratch/ca.key" \
-        -CAcreateserial -days 1 -extfile "$scratch/ext" -out "$scratch/gateway.crt" 2>/dev/null
+    "$source_dir/tools/make-test-certs" "$scratch"
     config="$scratch/routes.yaml"
     { printf 'tls:\n  certificates:\n    - {cert: gateway.crt, key: gateway.key}\n'
       cat "$source_dir/routes.yaml"; } >"$config"

@@ -34,6 +34,13 @@ struct TlsFixture {
         std::filesystem::create_directories(files.dir() / "certs");
         gateway = ca.issue_into(files.dir() / "certs", "gateway", {});
     }
+    void issue(const std::string& stem, const test_tls::TestCa::Options& options = {}) {
+        ca.issue_into(files.dir() / "certs", stem, options);
+    }
+    /// Loads a config whose tls: has one certificate, certs/CERT and certs/KEY.
+    LoadResult load_one(const std::string& cert, const std::string& key) {
+        return load("tls:\n  certificates:\n    - {cert: certs/" + cert + ", key: certs/" + key + "}\n");
+    }
     LoadResult load(const std::string& tls_block, const ConfigOverrides& overrides = {}) {
         const std::string path = files.write(tls_block + kUpstreamsAndRoute);
         return load_config(path, overrides);
@@ -85,7 +92,7 @@ TEST_CASE("tls: a rotated certificate changes the digest, an unchanged one keeps
     const std::string block = "tls:\n  certificates:\n    - {cert: certs/gateway.crt, key: certs/gateway.key}\n";
     const auto first = fixture.load(block);
     const auto again = fixture.load(block);
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "gateway", {});
+    fixture.issue("gateway");
     const auto rotated = fixture.load(block);
     REQUIRE(first.config);
     REQUIRE(rotated.config);
@@ -96,8 +103,7 @@ TEST_CASE("tls: a rotated certificate changes the digest, an unchanged one keeps
 
 TEST_CASE("tls --check: a missing certificate file is named at its key, with the path resolved") {
     TlsFixture fixture;
-    const auto result = fixture.load(
-        "tls:\n  certificates:\n    - {cert: certs/missing.crt, key: certs/gateway.key}\n");
+    const auto result = fixture.load_one("missing.crt", "gateway.key");
     CHECK_FALSE(result.config);
     const std::string message = fixture.only_diagnostic(result);
     CHECK(message.rfind("3:14: cannot read 'certs/missing.crt' (", 0) == 0);
@@ -106,7 +112,7 @@ TEST_CASE("tls --check: a missing certificate file is named at its key, with the
 
 TEST_CASE("tls --check: a key that belongs to another certificate is reported at the key") {
     TlsFixture fixture;
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "other", {});
+    fixture.issue("other");
     const auto result = fixture.load(
         "tls:\n  certificates:\n    - cert: certs/gateway.crt\n      key: certs/other.key\n");
     CHECK_THAT(fixture.only_diagnostic(result),
@@ -119,9 +125,8 @@ TEST_CASE("tls --check: an expired certificate says when it expired") {
     test_tls::TestCa::Options expired;
     expired.valid_from_hours = -48;
     expired.valid_until_hours = -24;
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "old", expired);
-    const auto result = fixture.load(
-        "tls:\n  certificates:\n    - {cert: certs/old.crt, key: certs/old.key}\n");
+    fixture.issue("old", expired);
+    const auto result = fixture.load_one("old.crt", "old.key");
     CHECK_THAT(fixture.only_diagnostic(result),
                Catch::StartsWith("3:14: the certificate 'certs/old.crt'") &&
                    Catch::Contains("expired on 20") && Catch::Contains(" UTC"));
@@ -131,22 +136,19 @@ TEST_CASE("tls --check: a certificate not valid yet says from when") {
     TlsFixture fixture;
     test_tls::TestCa::Options future;
     future.valid_from_hours = 24;
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "future", future);
-    const auto result = fixture.load(
-        "tls:\n  certificates:\n    - {cert: certs/future.crt, key: certs/future.key}\n");
+    fixture.issue("future", future);
+    const auto result = fixture.load_one("future.crt", "future.key");
     CHECK_THAT(fixture.only_diagnostic(result), Catch::Contains("is not valid before"));
 }
 
 TEST_CASE("tls --check: a file that is no PEM certificate or key says what was expected") {
     TlsFixture fixture;
     fixture.files.write("not a certificate\n", "certs/garbage.pem");
-    const auto bad_cert = fixture.load(
-        "tls:\n  certificates:\n    - {cert: certs/garbage.pem, key: certs/gateway.key}\n");
+    const auto bad_cert = fixture.load_one("garbage.pem", "gateway.key");
     CHECK_THAT(fixture.only_diagnostic(bad_cert),
                Catch::StartsWith("3:14: 'certs/garbage.pem'") &&
                    Catch::Contains("holds no PEM certificate"));
-    const auto bad_key = fixture.load(
-        "tls:\n  certificates:\n    - {cert: certs/gateway.crt, key: certs/garbage.pem}\n");
+    const auto bad_key = fixture.load_one("gateway.crt", "garbage.pem");
     CHECK_THAT(fixture.only_diagnostic(bad_key),
                Catch::StartsWith("3:38: 'certs/garbage.pem'") &&
                    Catch::Contains("holds no PEM private key"));
@@ -175,7 +177,7 @@ TEST_CASE("tls --check: an unknown key, a missing list and a missing key file ar
 
 TEST_CASE("tls --check: an unreadable client_ca is reported once, at client_ca") {
     TlsFixture fixture;
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "second", {});
+    fixture.issue("second");
     const auto result = fixture.load(
         "tls:\n  client_ca: certs/none.crt\n  certificates:\n"
         "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n"
@@ -211,8 +213,8 @@ TEST_CASE("tls: SNI picks a certificate by exact name or one-label wildcard, wit
     api.dns_names = {"api.example.com"};
     test_tls::TestCa::Options wildcard;
     wildcard.dns_names = {"*.internal.example"};
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "api", api);
-    fixture.ca.issue_into(fixture.files.dir() / "certs", "wild", wildcard);
+    fixture.issue("api", api);
+    fixture.issue("wild", wildcard);
     const auto result = fixture.load(
         "tls:\n  certificates:\n    - {cert: certs/gateway.crt, key: certs/gateway.key}\n"
         "    - {cert: certs/api.crt, key: certs/api.key}\n"
