@@ -426,10 +426,12 @@ TEST_CASE("https: a connection open across a certificate rotation goes on with i
     TlsGateway tls(dir, routes_with(kOneCertificate));
     // Two requests on one keep-alive TLS connection, a second and a half apart; the
     // certificate is rotated in between.
-    const std::string request = std::string("GET ") + kBlocksTarget +
-                                " HTTP/1.1\\r\\nHost: localhost\\r\\nx-auth-roles: API_KEY\\r\\n\\r\\n";
+    const std::string head = std::string("GET ") + kBlocksTarget +
+                             " HTTP/1.1\\r\\nHost: localhost\\r\\nx-auth-roles: API_KEY\\r\\n";
+    const std::string first = head + "\\r\\n";
+    const std::string last = head + "Connection: close\\r\\n\\r\\n";  // the gateway then closes
     auto session = std::async(std::launch::async, [&] {
-        return shell("(printf '" + request + "'; sleep 1.5; printf '" + request + "'; sleep 0.5) | "
+        return shell("(printf '" + first + "'; sleep 1.5; printf '" + last + "'; sleep 0.5) | "
                      "openssl s_client -quiet -connect 127.0.0.1:" + std::to_string(tls.tls_port) +
                      " 2>/dev/null");
     });
