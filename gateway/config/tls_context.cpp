@@ -30,6 +30,7 @@ constexpr const char* kTls12Ciphers =
     "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
     "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305";
 constexpr const char* kGroups = "X25519:P-256:P-384";
+constexpr std::uintmax_t kMaxPemBytes = 1024 * 1024;
 // ALPN's wire form: a length-prefixed list (RFC 7301).
 constexpr unsigned char kHttp11Alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
 
@@ -63,9 +64,21 @@ public:
     explicit Collector(BuiltTls& built) : built_(built) {}
 
     std::optional<std::string> read(const TlsFile& file, TlsSetting setting) {
+        // Only regular files, and small ones: a FIFO or a device (/dev/stdin, /dev/zero) named
+        // by mistake must not hang --check or a reload.
         std::error_code ec;
-        if (fs::is_directory(file.path, ec)) {
+        const auto status = fs::status(file.path, ec);
+        if (fs::is_directory(status)) {
             problem(setting, "cannot read " + shown(file) + ": it is a directory");
+            return std::nullopt;
+        }
+        if (fs::exists(status) && !fs::is_regular_file(status)) {
+            problem(setting, "cannot read " + shown(file) + ": it is not a regular file");
+            return std::nullopt;
+        }
+        if (fs::is_regular_file(status) && fs::file_size(file.path, ec) > kMaxPemBytes) {
+            problem(setting, shown(file) + " is larger than 1 MiB: no certificate, key or CA "
+                                           "bundle is that big");
             return std::nullopt;
         }
         std::FILE* in = std::fopen(file.path.c_str(), "rb");

@@ -154,6 +154,19 @@ TEST_CASE("tls --check: a file that is no PEM certificate or key says what was e
                    Catch::Contains("holds no PEM private key"));
 }
 
+TEST_CASE("tls --check: a device, a directory or a huge file is refused without reading it") {
+    TlsFixture fixture;
+    const auto device = fixture.load(
+        "tls:\n  certificates:\n    - {cert: /dev/zero, key: certs/gateway.key}\n");
+    CHECK_THAT(fixture.only_diagnostic(device),
+               Catch::StartsWith("3:14: cannot read '/dev/zero': it is not a regular file"));
+    const auto directory = fixture.load_one("", "gateway.key");
+    CHECK_THAT(fixture.only_diagnostic(directory), Catch::Contains("it is a directory"));
+    fixture.files.write(std::string(1024 * 1024 + 1, 'A'), "certs/huge.pem");
+    CHECK_THAT(fixture.only_diagnostic(fixture.load_one("huge.pem", "gateway.key")),
+               Catch::Contains("is larger than 1 MiB"));
+}
+
 TEST_CASE("tls --check: min_version other than 1.2 or 1.3 is refused at the value") {
     TlsFixture fixture;
     const auto result = fixture.load(
