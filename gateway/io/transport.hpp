@@ -97,17 +97,16 @@ public:
     /// True when something came in on a connection nobody is reading from: EOF, a reset, or
     /// bytes (a stray or late answer, a TLS alert). Looked at with one non-blocking peek.
     bool has_unread_input_or_closed() {
-        char byte = 0;
-        const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        return n >= 0 || (errno != EAGAIN && errno != EWOULDBLOCK);
+        bool closed = false;
+        return peek_byte(closed) || closed;
     }
 
     /// The first byte waiting to be read, left in place; nothing when none is there yet or the
-    /// connection is closed (`closed` then says which).
+    /// connection is closed or broken (`closed` then says which).
     std::optional<unsigned char> peek_byte(bool& closed) {
         unsigned char byte = 0;
         const ssize_t n = ::recv(socket_.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
+        closed = n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
         if (n == 1) return byte;
         return std::nullopt;
     }

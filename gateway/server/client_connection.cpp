@@ -13,6 +13,7 @@
 
 #include "core/text.hpp"
 #include "io/buffer_view.hpp"
+#include "io/tls_error.hpp"
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/head_admission.hpp"
@@ -389,7 +390,7 @@ Task<void> open_tls(std::unique_ptr<Connection> connection) {
             classify_handshake_failure(ec, connection->stream.timed_out());
         const std::string why = connection->stream.timed_out()
                                     ? "it did not finish within header_timeout"
-                                    : handshake_failure_text(ec);
+                                    : tls_error_text(ec);
         report_handshake_failure(*connection, reason, why);
         co_return;
     }

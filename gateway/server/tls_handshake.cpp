@@ -53,13 +53,4 @@ TlsHandshakeFailure classify_handshake_failure(const boost::system::error_code& 
     }
 }
 
-std::string handshake_failure_text(const boost::system::error_code& ec) {
-    if (ec.category() == asio::error::get_ssl_category()) {
-        if (const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()))) {
-            return reason;
-        }
-    }
-    return ec.message();
-}
-
 }  // namespace gateway

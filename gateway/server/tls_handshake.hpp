@@ -23,7 +23,4 @@ TlsConnectionInfo describe_tls(TlsSocket& tls);
 /// deadline ended it.
 TlsHandshakeFailure classify_handshake_failure(const boost::system::error_code& ec, bool timed_out);
 
-/// One line for the log: OpenSSL's reason ("unsupported protocol", "no shared cipher").
-std::string handshake_failure_text(const boost::system::error_code& ec);
-
 }  // namespace gateway

@@ -4,11 +4,12 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/error.hpp>
-#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
 #include <algorithm>
+
+#include "io/tls_error.hpp"
 
 namespace gateway {
 
@@ -59,12 +60,7 @@ std::string tls_failure_reason(SSL* ssl, const boost::system::error_code& ec) {
         return std::string("its certificate did not verify: ") +
                X509_verify_cert_error_string(verified);
     }
-    if (ec.category() == asio::error::get_ssl_category()) {
-        if (const char* reason = ERR_reason_error_string(static_cast<unsigned long>(ec.value()))) {
-            return reason;
-        }
-    }
-    return ec.message();
+    return tls_error_text(ec);
 }
 
 }  // namespace
