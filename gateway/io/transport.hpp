@@ -2,8 +2,6 @@
 
 #include <utility>  // before Asio's coroutine headers: Boost 1.74's awaitable needs std::exchange
 
-#include <boost/asio/ssl/context.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/error.hpp>
 #include <boost/assert.hpp>
 #include <boost/system/error_code.hpp>
@@ -19,11 +17,9 @@
 #include <string_view>
 
 #include "io/executor.hpp"
+#include "io/tls_stream.hpp"
 
 namespace gateway {
-
-/// TLS over a socket that lives elsewhere (in the Transport that owns both).
-using TlsSocket = boost::asio::ssl::stream<Socket&>;
 
 /// The bytes one connection runs over, client side or upstream side: plain TCP, or TLS over
 /// TCP. Everything that touches the socket itself (its options, a peek, a gathered send, a
@@ -34,11 +30,10 @@ using TlsSocket = boost::asio::ssl::stream<Socket&>;
 /// relay into header-only templates compiled twice; a virtual stream would need a type-erased
 /// completion handler (Boost 1.74 has none, so one heap allocation per read and write). Here a
 /// read or write costs one null test, the plain-TCP path keeps its non-blocking sendmsg, and
-/// the TLS stream (engine, buffers, timers: about 400 bytes) is allocated only for a TLS
-/// connection, so an idle plain one is no bigger than its socket. Measured against the socket
-/// used directly (what a template would compile to): the same instructions per request within
-/// run-to-run noise (README, Performance). A std::variant holding the TLS stream inline cost
-/// 0.4 KiB more per idle connection (392 bytes against 56).
+/// the TLS stream (io/tls_stream.hpp) is allocated only for a TLS connection, so an idle plain
+/// one is no bigger than its socket. Measured against the socket used directly (what a
+/// template would compile to): the same instructions per request within run-to-run noise
+/// (README, Performance).
 class Transport {
 public:
     using executor_type = Executor;
@@ -57,18 +52,16 @@ public:
     Socket& tcp() noexcept { return socket_; }
     const Socket& tcp() const noexcept { return socket_; }
 
-    /// Puts TLS with `tls`'s certificates and settings over the socket, once the Transport is
-    /// where it stays (in its TimedStream); the handshake is the caller's
+    /// Puts TLS with the certificates and settings of `tls` (an OpenSSL context, which the
+    /// connection then holds a reference to) over the socket, once the Transport is where it
+    /// stays (in its TimedStream); the handshake is the caller's
     /// (`tls_stream()->async_handshake`), after connecting or accepting.
-    TlsSocket& start_tls(boost::asio::ssl::context& tls) {
-        tls_ = std::make_unique<TlsSocket>(socket_, tls);
+    TlsStream& start_tls(ssl_ctx_st* tls) {
+        tls_ = std::make_unique<TlsStream>(socket_, tls);
         return *tls_;
     }
-    /// The same with an OpenSSL context built elsewhere (the config's), which the connection
-    /// then holds a reference to.
-    TlsSocket& start_tls(SSL_CTX* tls);
     /// The TLS stream, or null on plain TCP.
-    TlsSocket* tls_stream() noexcept { return tls_.get(); }
+    TlsStream* tls_stream() noexcept { return tls_.get(); }
     bool is_tls() const noexcept { return tls_ != nullptr; }
 
     template <typename MutableBuffers, typename Token>
@@ -86,17 +79,19 @@ public:
     void set_no_delay();
 
     /// Writes what it can of `head` then `body` right now, without waiting: one non-blocking
-    /// sendmsg on plain TCP. Answers the bytes taken (would-block is no error, just 0). Over
-    /// TLS it takes nothing: records are written by the asynchronous path.
+    /// sendmsg on plain TCP, records sent at once over TLS. Answers the bytes taken
+    /// (would-block is no error, just 0); the rest is for the asynchronous path.
     std::size_t send_now(std::string_view head, std::string_view body,
                          boost::system::error_code& ec) {
-        if (tls_) return 0;
+        if (tls_) return tls_->write_now(head, body, ec);
         return send_now_plain(head, body, ec);
     }
 
     /// True when something came in on a connection nobody is reading from: EOF, a reset, or
-    /// bytes (a stray or late answer, a TLS alert). Looked at with one non-blocking peek.
+    /// bytes (a stray or late answer, a TLS alert). Looked at with one non-blocking peek, and
+    /// over TLS in what OpenSSL has already read.
     bool has_unread_input_or_closed() {
+        if (tls_ && tls_->has_buffered_input()) return true;
         bool closed = false;
         return peek_byte(closed) || closed;
     }
@@ -144,7 +139,7 @@ private:
     }
 
     Socket socket_;
-    std::unique_ptr<TlsSocket> tls_;  // declared after the socket it refers to: goes first
+    std::unique_ptr<TlsStream> tls_;  // declared after the socket it refers to: goes first
 };
 
 }  // namespace gateway

@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
-#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -381,9 +380,9 @@ Task<void> open_tls(std::unique_ptr<Connection> connection) {
     // The connection keeps the config it was accepted under, and with it these contexts.
     const ServerTls* tls = connection->config->tls.get();
     if (!tls) co_return;  // a reload that drops tls: is refused while this listener is open
-    TlsSocket& tls_stream = transport.start_tls(tls->default_context());
+    TlsStream& tls_stream = transport.start_tls(tls->default_context());
     boost::system::error_code ec;
-    co_await tls_stream.async_handshake(asio::ssl::stream_base::server,
+    co_await tls_stream.async_handshake(TlsStream::Role::server,
                                         asio::redirect_error(use_task, ec));
     if (ec) {
         const TlsHandshakeFailure reason =

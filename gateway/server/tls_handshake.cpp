@@ -10,7 +10,7 @@ namespace gateway {
 
 namespace asio = boost::asio;
 
-TlsConnectionInfo describe_tls(TlsSocket& tls) {
+TlsConnectionInfo describe_tls(TlsStream& tls) {
     SSL* ssl = tls.native_handle();
     TlsConnectionInfo info;
     info.version = SSL_get_version(ssl);

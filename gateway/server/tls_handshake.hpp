@@ -17,7 +17,7 @@ struct TlsConnectionInfo {
     std::string client_subject;  // RFC 2253; empty when the client showed no certificate
 };
 
-TlsConnectionInfo describe_tls(TlsSocket& tls);
+TlsConnectionInfo describe_tls(TlsStream& tls);
 
 /// Why a client's handshake failed, as a metric label: `timed_out` when the stream's
 /// deadline ended it.

@@ -2,7 +2,6 @@
 
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/ssl/stream_base.hpp>
 #include <boost/beast/core/error.hpp>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -71,7 +70,7 @@ Task<Result<std::unique_ptr<UpstreamConnection>>> TlsConnector::connect(
     auto connected = co_await tcp_.connect(executor, granularity, deadline);
     if (!connected) co_return connected;
     std::unique_ptr<UpstreamConnection> connection = std::move(*connected);
-    TlsSocket& tls = connection->stream.transport().start_tls(tls_->context.get());
+    TlsStream& tls = connection->stream.transport().start_tls(tls_->context.get());
     SSL* ssl = tls.native_handle();
     if (!name_is_address_) SSL_set_tlsext_host_name(ssl, verified_name_.c_str());
     if (tls_->verify) {
@@ -87,7 +86,7 @@ Task<Result<std::unique_ptr<UpstreamConnection>>> TlsConnector::connect(
     remember_sessions_in(ssl, sessions_.get());
     connection->stream.expires_at(handshake_deadline);
     boost::system::error_code ec;
-    co_await tls.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_task, ec));
+    co_await tls.async_handshake(TlsStream::Role::client, asio::redirect_error(use_task, ec));
     if (connection->stream.timed_out()) {
         co_return Error{Errc::upstream_timeout, "connecting to " + name_ + " over TLS took longer than " +
                                                     std::to_string(connect_timeout_.count()) + " ms"};
