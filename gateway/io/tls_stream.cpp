@@ -162,7 +162,15 @@ TlsStream::TlsStream(Socket& socket, SSL_CTX* context) : socket_(socket), ssl_(S
     SSL_set_read_ahead(ssl_, 1);
 }
 
-TlsStream::~TlsStream() { SSL_free(ssl_); }
+TlsStream::~TlsStream() {
+    // Marked as shut down, whether a close_notify went or not, so that SSL_free keeps the
+    // session resumable: OpenSSL otherwise flags it "not resumable" (TLS 1.0's rule, dropped
+    // by TLS 1.1, RFC 4346 7.2.1), and a pooled upstream connection, which ends by an idle
+    // timeout or the backend's close, would spoil the session the next connection offers.
+    // A fatal alert still removes the session on its own.
+    SSL_set_shutdown(ssl_, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(ssl_);
+}
 
 bool TlsStream::has_buffered_input() const {
     return carry_.end > carry_.begin || SSL_has_pending(ssl_) == 1;

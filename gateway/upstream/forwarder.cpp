@@ -2,11 +2,13 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "io/tls_error.hpp"
 #include "io/write_message.hpp"
 #include "upstream/answer_status.hpp"
 
@@ -110,13 +112,18 @@ Error read_error(const boost::system::error_code& ec, bool nothing_received,
     }
     if (ec == http::error::end_of_stream || ec == asio::error::eof ||
         ec == asio::error::connection_reset || ec == http::error::partial_message ||
-        ec == asio::error::broken_pipe) {
+        ec == asio::error::broken_pipe || ec == asio::ssl::error::stream_truncated) {
         return {Errc::upstream_reset,
                 nothing_received ? name + " closed the connection without answering"
                                  : name + " closed the connection in the middle of its response"};
     }
     if (ec.category() == http::make_error_code(http::error::body_limit).category()) {
         return {Errc::upstream_bad_response, name + " sent an invalid HTTP response: " + ec.message()};
+    }
+    // TLS 1.3 finishes the client's handshake before the server has judged its certificate:
+    // a backend that refuses ours says so with an alert on the first read.
+    if (ec.category() == asio::error::get_ssl_category()) {
+        return {Errc::upstream_tls_failed, "TLS with " + name + " failed: " + tls_error_text(ec)};
     }
     return {Errc::upstream_reset, "reading the response from " + name + " failed: " + ec.message()};
 }

@@ -317,8 +317,9 @@ namespace {
 /// A gateway whose penalties upstream is a mock speaking TLS with `served`, trusted through
 /// `upstream_tls` (the upstream's tls: block, in flow style).
 struct UpstreamTlsSetup {
-    UpstreamTlsSetup(const test_tls::Issued& served, const std::string& upstream_tls)
-        : mock(0, {"--tls-cert", served.cert, "--tls-key", served.key}) {
+    UpstreamTlsSetup(const test_tls::Issued& served, const std::string& upstream_tls,
+                     std::vector<std::string> mock_args = {})
+        : mock(0, with_tls_args(served, std::move(mock_args))) {
         std::string yaml = read_file(project_routes_yaml());
         const std::string anchor = "  penalties:\n    endpoints: [127.0.0.1:9002]\n";
         const auto at = yaml.find(anchor);
@@ -330,7 +331,18 @@ struct UpstreamTlsSetup {
         plain_mock = std::make_unique<MockBackend>();
         gateway = std::make_unique<Gateway>(options, plain_mock->endpoint());
     }
-    HttpResponse get_penalties() { return HttpClient(gateway->port()).send("GET", kPenaltiesTarget, api_key()); }
+    HttpResponse get_penalties(const Headers& extra = {}) {
+        return HttpClient(gateway->port()).send("GET", kPenaltiesTarget, api_key(extra));
+    }
+    static std::vector<std::string> with_tls_args(const test_tls::Issued& served, std::vector<std::string> args) {
+        args.insert(args.begin(), {"--tls-cert", served.cert, "--tls-key", served.key});
+        return args;
+    }
+    /// The mock's next "tls handshake:" line (with --tls-log-handshakes).
+    std::string next_handshake() {
+        const auto line = mock.process().wait_for_line("tls handshake:", deadline_in(kStartupTimeout));
+        return line ? *line : "(no handshake line)";
+    }
 
     TempDir dir;
     MockBackend mock;
@@ -393,6 +405,42 @@ TEST_CASE("upstream tls: a wrong CA, a wrong name and an expired certificate are
         CHECK(check.exit_code == 0);
         CHECK_THAT(check.err, Contains("warning: upstream 'penalties' tls verify: false"));
     }
+}
+
+TEST_CASE("upstream tls: the gateway shows its client certificate to a backend that asks for one") {
+    test_tls::TestCa ca;
+    const auto served = ca.issue("backend", {});
+    test_tls::TestCa::Options for_clients;
+    for_clients.common_name = "gateway-client";
+    for_clients.for_clients = true;
+    const auto ours = ca.issue("gateway-client", for_clients);
+    SECTION("with cert and key: answered, and the backend verified who we are") {
+        UpstreamTlsSetup setup(served, "{ca: " + ca.ca_file() + ", cert: " + ours.cert + ", key: " + ours.key + "}",
+                               {"--tls-client-ca", ca.ca_file(), "--tls-log-handshakes"});
+        CHECK(setup.get_penalties().status == 200);
+        CHECK_THAT(setup.next_handshake(), Contains("CN=gateway-client"));
+    }
+    SECTION("without: 502 50204, saying the backend wanted a certificate") {
+        UpstreamTlsSetup setup(served, "{ca: " + ca.ca_file() + "}", {"--tls-client-ca", ca.ca_file()});
+        const auto answer = setup.get_penalties();
+        CHECK(answer.status == 502);
+        CHECK_THAT(answer.body, Contains("\"code\":50204") &&
+                                    Contains("TLS with upstream penalties failed: ") &&
+                                    Contains("certificate required"));
+        CHECK_THAT(answer.body, !Contains("127.0.0.1"));
+    }
+}
+
+TEST_CASE("upstream tls: a new connection to the backend resumes the TLS session of the one before") {
+    test_tls::TestCa ca;
+    const auto served = ca.issue("backend", {});
+    UpstreamTlsSetup setup(served, "{ca: " + ca.ca_file() + "}", {"--tls-log-handshakes"});
+    CHECK(setup.get_penalties().status == 200);
+    CHECK_THAT(setup.next_handshake(), Contains("resumed=no"));
+    // The backend drops the pooled connection; the next request needs a new one.
+    setup.get_penalties({{"x-mock-fault", "close"}});
+    CHECK(setup.get_penalties().status == 200);
+    CHECK_THAT(setup.next_handshake(), Contains("resumed=yes"));
 }
 
 TEST_CASE("https: --listen-tls without a tls: section refuses to start, saying why") {

@@ -27,6 +27,8 @@ struct Cli {
     bool quiet = false;
     std::string tls_cert;
     std::string tls_key;
+    std::string tls_client_ca;
+    bool log_tls_handshakes = false;
 };
 
 po::options_description make_options(Cli& cli) {
@@ -49,7 +51,11 @@ po::options_description make_options(Cli& cli) {
         ("quiet,q", po::bool_switch(&cli.quiet), "no diagnostics on stderr")
         ("tls-cert", po::value(&cli.tls_cert),
          "PEM certificate chain: serve TLS (1.2 and 1.3) instead of plain HTTP; needs --tls-key")
-        ("tls-key", po::value(&cli.tls_key), "PEM private key of --tls-cert");
+        ("tls-key", po::value(&cli.tls_key), "PEM private key of --tls-cert")
+        ("tls-client-ca", po::value(&cli.tls_client_ca),
+         "PEM CA certificates: TLS clients must present a certificate one of them signed")
+        ("tls-log-handshakes", po::bool_switch(&cli.log_tls_handshakes),
+         "print 'tls handshake: resumed=yes|no client=SUBJECT|-' on stdout per TLS handshake");
     // clang-format on
     return options;
 }
@@ -88,8 +94,14 @@ int main(int argc, char** argv) {
             return kExitUsage;
         }
         std::shared_ptr<boost::asio::ssl::context> tls;
-        if (!cli.tls_cert.empty()) tls = mock_backend::make_tls_context(cli.tls_cert, cli.tls_key);
-        mock_backend::Server server{{*endpoint, cli.threads, cli.quiet, tls}};
+        if (!cli.tls_client_ca.empty() && cli.tls_cert.empty()) {
+            std::cerr << "mock-backend: --tls-client-ca needs --tls-cert and --tls-key\n";
+            return kExitUsage;
+        }
+        if (!cli.tls_cert.empty()) {
+            tls = mock_backend::make_tls_context(cli.tls_cert, cli.tls_key, cli.tls_client_ca);
+        }
+        mock_backend::Server server{{*endpoint, cli.threads, cli.quiet, tls, cli.log_tls_handshakes}};
 
         // Registered before the startup line, so a harness that signals right after reading
         // it still gets a clean exit.

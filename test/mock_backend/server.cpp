@@ -32,7 +32,8 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool 
 }
 
 net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet,
-                                 std::shared_ptr<net::ssl::context> tls, tcp::endpoint inner) {
+                                 std::shared_ptr<net::ssl::context> tls, tcp::endpoint inner,
+                                 bool log_tls_handshakes) {
     for (;;) {
         error_code ec;
         tcp::socket socket = co_await acceptor.async_accept(with_ec(ec));
@@ -48,7 +49,7 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet,
         socket.set_option(tcp::no_delay(true), ec);
         auto executor = socket.get_executor();
         if (tls) {
-            net::co_spawn(executor, serve_tls_connection(std::move(socket), tls, inner),
+            net::co_spawn(executor, serve_tls_connection(std::move(socket), tls, inner, log_tls_handshakes),
                           [](std::exception_ptr) {});
             continue;
         }
@@ -66,7 +67,8 @@ struct Server::Worker {
     tcp::acceptor acceptor{context};
 };
 
-Server::Server(const ServerConfig& config) : quiet_{config.quiet}, tls_{config.tls} {
+Server::Server(const ServerConfig& config)
+    : quiet_{config.quiet}, tls_{config.tls}, log_tls_handshakes_{config.log_tls_handshakes} {
     const unsigned count = config.threads == 0 ? 1 : config.threads;
     const bool share_port = count > 1;
     tcp::endpoint endpoint = config.endpoint;
@@ -97,11 +99,12 @@ void Server::run() {
     for (auto& worker : workers_) {
         net::co_spawn(worker->context,
                       accept_loop(worker->acceptor, quiet_, tls_,
-                                  inner_ ? inner_->local_endpoint() : tcp::endpoint()),
+                                  inner_ ? inner_->local_endpoint() : tcp::endpoint(),
+                                  log_tls_handshakes_),
                       [](std::exception_ptr) {});
     }
     if (inner_) {
-        net::co_spawn(workers_.front()->context, accept_loop(*inner_, quiet_, nullptr, {}),
+        net::co_spawn(workers_.front()->context, accept_loop(*inner_, quiet_, nullptr, {}, false),
                       [](std::exception_ptr) {});
     }
     std::vector<std::thread> threads;

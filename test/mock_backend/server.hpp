@@ -19,6 +19,7 @@ struct ServerConfig {
     bool quiet = false;  // no diagnostics on stderr (accept failures)
     /// Set: the listen address speaks TLS with it (see tls_front.hpp).
     std::shared_ptr<net::ssl::context> tls{};
+    bool log_tls_handshakes = false;  // a line on stdout per TLS handshake (tls_front.hpp)
 };
 
 /// The listening side: one io_context, thread and acceptor per --threads, the acceptors sharing
@@ -51,6 +52,7 @@ private:
     std::vector<std::unique_ptr<Worker>> workers_;
     bool quiet_;
     std::shared_ptr<net::ssl::context> tls_;
+    bool log_tls_handshakes_;
     /// With TLS: the plain listener the TLS front relays to, on the first worker's context.
     std::unique_ptr<tcp_acceptor> inner_;
 };

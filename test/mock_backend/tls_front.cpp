@@ -5,7 +5,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/x509.h>
+
 #include <array>
+#include <iostream>
 
 namespace mock_backend {
 
@@ -31,16 +34,35 @@ net::awaitable<void> copy(From& from, To& to) {
 }  // namespace
 
 std::shared_ptr<net::ssl::context> make_tls_context(const std::string& cert_file,
-                                                    const std::string& key_file) {
+                                                    const std::string& key_file,
+                                                    const std::string& client_ca_file) {
     auto tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
     SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
     tls->use_certificate_chain_file(cert_file);
     tls->use_private_key_file(key_file, net::ssl::context::pem);
+    if (!client_ca_file.empty()) {
+        tls->load_verify_file(client_ca_file);
+        tls->set_verify_mode(net::ssl::verify_peer | net::ssl::verify_fail_if_no_peer_cert);
+        static constexpr unsigned char kSessionContext[] = "mock-backend";
+        SSL_CTX_set_session_id_context(tls->native_handle(), kSessionContext, sizeof kSessionContext - 1);
+    }
     return tls;
 }
 
+namespace {
+
+std::string client_subject(SSL* ssl) {
+    X509* peer = SSL_get0_peer_certificate(ssl);
+    if (!peer) return "-";
+    char text[256];
+    X509_NAME_oneline(X509_get_subject_name(peer), text, sizeof text);
+    return text;
+}
+
+}  // namespace
+
 net::awaitable<void> serve_tls_connection(tcp::socket socket, std::shared_ptr<net::ssl::context> tls,
-                                          tcp::endpoint inner) {
+                                          tcp::endpoint inner, bool log_handshakes) {
     TlsStream client(std::move(socket), *tls);
     error_code ec;
     net::steady_timer deadline(client.get_executor(), kHandshakeTimeout);
@@ -50,6 +72,10 @@ net::awaitable<void> serve_tls_connection(tcp::socket socket, std::shared_ptr<ne
     co_await client.async_handshake(net::ssl::stream_base::server, with_ec(ec));
     deadline.cancel();
     if (ec) co_return;
+    if (log_handshakes) {
+        std::cout << "tls handshake: resumed=" << (SSL_session_reused(client.native_handle()) ? "yes" : "no")
+                  << " client=" << client_subject(client.native_handle()) << std::endl;
+    }
     tcp::socket plain(client.get_executor());
     co_await plain.async_connect(inner, with_ec(ec));
     if (ec) co_return;
