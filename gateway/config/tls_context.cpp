@@ -229,6 +229,24 @@ ContextPtr new_context(const SSL_METHOD* method, int min_version) {
     return context;
 }
 
+// The file's 80 bytes, as they are (binary, like NGINX's and OpenSSL's own layout).
+void use_ticket_key(Collector& collector, SSL_CTX* context, const TlsFile& file) {
+    auto bytes = collector.read(file, TlsSetting::ticket_key);
+    if (!bytes) return;
+    if (bytes->size() != kTicketKeyBytes) {
+        collector.problem(TlsSetting::ticket_key,
+                          shown(file) + " must hold exactly 80 bytes (make one with: openssl rand 80 > " +
+                              file.written + "), it holds " + std::to_string(bytes->size()));
+        return;
+    }
+    if (SSL_CTX_set_tlsext_ticket_keys(context, bytes->data(), static_cast<long>(bytes->size())) != 1) {
+        collector.problem(TlsSetting::ticket_key,
+                          "OpenSSL refused the ticket key " + shown(file) + ": " +
+                              openssl_reason("unknown reason"));
+    }
+    OPENSSL_cleanse(bytes->data(), bytes->size());
+}
+
 bool install_pair(SSL_CTX* context, CertificateAndKey& pair) {
     if (SSL_CTX_use_certificate(context, pair.chain.front().get()) != 1) return false;
     for (std::size_t i = 1; i < pair.chain.size(); ++i) {
@@ -325,11 +343,12 @@ void remember_sessions_in(ssl_st* ssl, TlsSessionSlot* slot) {
 }
 
 BuiltTls build_server_context(const TlsFile& cert, const TlsFile& key, int min_version,
-                              const TlsFile* client_ca) {
+                              const TlsFile* client_ca, const TlsFile* ticket_key) {
     BuiltTls built;
     Collector collector(built);
     auto pair = load_pair(collector, cert, key);
     ContextPtr context = new_context(TLS_server_method(), min_version);
+    if (ticket_key) use_ticket_key(collector, context.get(), *ticket_key);
     if (client_ca && trust(collector, context.get(), *client_ca, true)) {
         SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                            nullptr);

@@ -10,7 +10,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kServerKeys[] = {"certificates", "min_version", "client_ca"};
+constexpr std::string_view kServerKeys[] = {"certificates", "min_version", "client_ca",
+                                            "session_ticket_key"};
 constexpr std::string_view kCertificateKeys[] = {"cert", "key"};
 constexpr std::string_view kUpstreamKeys[] = {"ca", "server_name", "cert", "key", "verify"};
 
@@ -74,6 +75,11 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
             usable = false;
         }
     }
+    std::optional<TlsFile> ticket_key;
+    if (const YAML::Node file = node["session_ticket_key"]) {
+        ticket_key = read_path(reader, file, "tls session_ticket_key", base_dir);
+        if (!ticket_key) usable = false;
+    }
     const YAML::Node list = node["certificates"];
     if (!list) {
         reader.report(node, "tls needs 'certificates' (a list of {cert: FILE, key: FILE}, the "
@@ -85,7 +91,7 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
         reader.report(list, "tls certificates must hold at least one {cert: FILE, key: FILE}");
         return nullptr;
     }
-    bool client_ca_checked = false;
+    bool shared_files_checked = false;
     for (std::size_t i = 0; i < list.size(); ++i) {
         const YAML::Node entry = list[i];
         const std::string what = "tls certificates[" + std::to_string(i) + "]";
@@ -105,16 +111,21 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
         remember(read, &*cert);
         remember(read, &*key);
         const TlsFile* ca = client_ca ? &*client_ca : nullptr;
-        BuiltTls built = build_server_context(*cert, *key, tls->min_version, ca);
-        // The CA file is read for every context; its problems are reported once, at client_ca.
+        const TlsFile* tickets = ticket_key ? &*ticket_key : nullptr;
+        BuiltTls built = build_server_context(*cert, *key, tls->min_version, ca, tickets);
+        // The CA and ticket key files are read for every context; their problems are reported
+        // once, at their own keys.
         for (const auto& problem : built.problems) {
-            if (problem.setting == TlsSetting::ca && !client_ca_checked) {
-                reader.report(node["client_ca"], problem.message);
+            if (shared_files_checked) break;
+            if (problem.setting == TlsSetting::ca) reader.report(node["client_ca"], problem.message);
+            if (problem.setting == TlsSetting::ticket_key) {
+                reader.report(node["session_ticket_key"], problem.message);
             }
         }
-        client_ca_checked = true;
-        std::erase_if(built.problems,
-                      [](const TlsProblem& p) { return p.setting == TlsSetting::ca; });
+        shared_files_checked = true;
+        std::erase_if(built.problems, [](const TlsProblem& p) {
+            return p.setting == TlsSetting::ca || p.setting == TlsSetting::ticket_key;
+        });
         report_problems(reader, entry, built, "cert");
         read.digest = fnv1a64_hex(built.digest, read.digest);
         if (!built.context) {
@@ -125,6 +136,7 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
             {cert->path.string(), key->path.string(), std::move(built.names), built.context});
     }
     if (client_ca) remember(read, &*client_ca);
+    if (ticket_key) remember(read, &*ticket_key);
     if (!usable || tls->certificates.empty()) return nullptr;
     select_certificates_by_name(*tls);
     return tls;

@@ -443,6 +443,38 @@ TEST_CASE("upstream tls: a new connection to the backend resumes the TLS session
     CHECK_THAT(setup.next_handshake(), Contains("resumed=yes"));
 }
 
+TEST_CASE("https: replicas given one session_ticket_key resume each other's sessions; without it they do not") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    ca.issue_into(dir.path() / "certs", "gateway", {});
+    {
+        std::string key(80, '\0');
+        for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 37 + 11);
+        std::ofstream(dir.path() / "certs/ticket.key", std::ios::binary) << key;
+    }
+    const auto resumes_across = [&](const std::string& tls_block, const std::string& version) {
+        TempDir dir_a, dir_b;
+        fs::create_directory_symlink(dir.path() / "certs", dir_a.path() / "certs");
+        fs::create_directory_symlink(dir.path() / "certs", dir_b.path() / "certs");
+        TlsGateway a(dir_a, routes_with(tls_block));
+        TlsGateway b(dir_b, routes_with(tls_block));
+        const std::string session = (dir.path() / ("session" + version + ".pem")).string();
+        shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" + std::to_string(a.tls_port) + " " +
+              version + " -sess_out " + session + " >/dev/null 2>&1");
+        const auto on_b = shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" +
+                                std::to_string(b.tls_port) + " " + version + " -sess_in " + session +
+                                " 2>/dev/null");
+        return on_b.out.find("Reused, TLSv1.") != std::string::npos;
+    };
+    const std::string shared = "tls:\n  session_ticket_key: certs/ticket.key\n  certificates:\n"
+                               "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n";
+    for (const std::string version : {"-tls1_2", "-tls1_3"}) {
+        CAPTURE(version);
+        CHECK(resumes_across(shared, version));
+        CHECK_FALSE(resumes_across(kOneCertificate, version));
+    }
+}
+
 TEST_CASE("https: --listen-tls without a tls: section refuses to start, saying why") {
     const auto result = run_to_completion(GATEWAY_BIN, {"--config", project_routes_yaml(),
                                                         "--listen-tls", "127.0.0.1:0"});

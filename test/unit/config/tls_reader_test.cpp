@@ -11,6 +11,7 @@
 
 #include "config/config_loader.hpp"
 #include "config/temp_config.hpp"
+#include "config/tls_context.hpp"
 #include "test_ca.hpp"
 
 using namespace gateway;
@@ -209,6 +210,83 @@ TEST_CASE("tls: with client_ca, every context requires a client certificate") {
     CHECK(SSL_CTX_get_verify_mode(result.config->tls->default_context()) ==
           (SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT));
     CHECK(result.config->tls_files.size() == 3);
+}
+
+namespace {
+
+std::string ticket_key_bytes(char seed, std::size_t size = kTicketKeyBytes) {
+    std::string bytes(size, '\0');
+    for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>(seed + i * 31);
+    return bytes;
+}
+
+void write_bytes(const std::filesystem::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+}
+
+std::string ticket_keys_of(SSL_CTX* context) {
+    std::string keys(kTicketKeyBytes, '\0');
+    REQUIRE(SSL_CTX_get_tlsext_ticket_keys(context, keys.data(), static_cast<long>(keys.size())) == 1);
+    return keys;
+}
+
+const char* const kTwoCertificatesWithTicketKey =
+    "tls:\n  session_ticket_key: certs/ticket.key\n  certificates:\n"
+    "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n"
+    "    - {cert: certs/second.crt, key: certs/second.key}\n";
+
+}  // namespace
+
+TEST_CASE("tls: session_ticket_key seals every context's tickets with the file's key, on every load") {
+    TlsFixture fixture;
+    fixture.issue("second");
+    const std::string key = ticket_key_bytes('a');
+    write_bytes(fixture.files.dir() / "certs/ticket.key", key);
+    const auto first = fixture.load(kTwoCertificatesWithTicketKey);
+    REQUIRE(first.diagnostics.empty());
+    REQUIRE(first.config->tls->certificates.size() == 2);
+    for (const auto& certificate : first.config->tls->certificates) {
+        CHECK(ticket_keys_of(certificate.context.get()) == key);
+    }
+    CHECK(first.config->tls_files.size() == 5);
+    // A second load (a reload, or another replica) gets the same key, not one of its own.
+    const auto again = fixture.load(kTwoCertificatesWithTicketKey);
+    REQUIRE(again.config);
+    CHECK(ticket_keys_of(again.config->tls->default_context()) == key);
+    CHECK(again.config->tls_digest == first.config->tls_digest);
+    // A rotated key file is a change a reload acts on.
+    write_bytes(fixture.files.dir() / "certs/ticket.key", ticket_key_bytes('b'));
+    const auto rotated = fixture.load(kTwoCertificatesWithTicketKey);
+    REQUIRE(rotated.config);
+    CHECK(ticket_keys_of(rotated.config->tls->default_context()) == ticket_key_bytes('b'));
+    CHECK(rotated.config->tls_digest != first.config->tls_digest);
+}
+
+TEST_CASE("tls: without session_ticket_key each load seals tickets with a key of its own") {
+    TlsFixture fixture;
+    const auto first = fixture.load_one("gateway.crt", "gateway.key");
+    const auto again = fixture.load_one("gateway.crt", "gateway.key");
+    REQUIRE(first.config);
+    REQUIRE(again.config);
+    CHECK(ticket_keys_of(first.config->tls->default_context()) !=
+          ticket_keys_of(again.config->tls->default_context()));
+}
+
+TEST_CASE("tls --check: a session_ticket_key of the wrong size says how to make one, once, at its key") {
+    TlsFixture fixture;
+    fixture.issue("second");
+    write_bytes(fixture.files.dir() / "certs/ticket.key", ticket_key_bytes('a', 48));
+    const std::string diagnostic = fixture.only_diagnostic(fixture.load(kTwoCertificatesWithTicketKey));
+    CHECK_THAT(diagnostic, Catch::StartsWith("2:23: 'certs/ticket.key' (") &&
+                               Catch::EndsWith("must hold exactly 80 bytes (make one with: openssl "
+                                               "rand 80 > certs/ticket.key), it holds 48"));
+}
+
+TEST_CASE("tls --check: a missing session_ticket_key is named at its key") {
+    TlsFixture fixture;
+    fixture.issue("second");
+    CHECK_THAT(fixture.only_diagnostic(fixture.load(kTwoCertificatesWithTicketKey)),
+               Catch::StartsWith("2:23: cannot read 'certs/ticket.key'"));
 }
 
 TEST_CASE("tls: --listen-tls without a tls: section is a diagnostic, not a start without certificates") {
