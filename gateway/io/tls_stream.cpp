@@ -97,9 +97,11 @@ TlsStep after_failure(SSL* ssl, int result, int system_error) {
 }
 
 /// OpenSSL's rule: the thread's error queue is empty before an SSL call, or SSL_get_error may
-/// read an old error as this call's. errno likewise, to tell a FIN from a reset.
+/// read an old error as this call's. errno likewise, to tell a FIN from a reset. Looked at
+/// before it is cleared: it is nearly always empty (after_failure empties it), and clearing
+/// walks all its slots (callgrind: 2 % of an HTTPS GET's instructions).
 void before_call() {
-    ERR_clear_error();
+    if (ERR_peek_error() != 0) ERR_clear_error();
     errno = 0;
 }
 
