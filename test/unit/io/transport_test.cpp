@@ -117,6 +117,9 @@ struct TlsPair {
     }
 
 
+    /// The client's read of one HTTP answer: "STATUS BODY".
+    std::string client_reads_answer();
+
     TestCertificate certificate;
     asio::io_context io;
     ssl::context server_tls;
@@ -135,6 +138,13 @@ Task<unsigned> read_answer(TimedStream& stream, boost::beast::flat_buffer& buffe
     boost::system::error_code ec;
     co_await http::async_read(stream, buffer, answer, asio::redirect_error(use_task, ec));
     co_return ec ? 0u : answer.result_int();
+}
+
+std::string TlsPair::client_reads_answer() {
+    boost::beast::flat_buffer buffer;
+    http::response<http::string_body> answer;
+    const unsigned status = run_task(io, read_answer(*client, buffer, answer));
+    return std::to_string(status) + " " + answer.body();
 }
 
 Task<std::size_t> write_async(TimedStream& stream, std::string_view head, std::string_view body,
@@ -164,10 +174,7 @@ TEST_CASE("transport: over TLS the same stream carries HTTP both ways, through t
     const std::string head = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
     CHECK(run_task(tls.io, write_async(*tls.server, head, "hello", ec)) == head.size() + 5);
     CHECK_FALSE(ec);
-    boost::beast::flat_buffer buffer;
-    http::response<http::string_body> answer;
-    CHECK(run_task(tls.io, read_answer(*tls.client, buffer, answer)) == 200);
-    CHECK(answer.body() == "hello");
+    CHECK(tls.client_reads_answer() == "200 hello");
 }
 
 TEST_CASE("transport: over TLS a small answer is sent at once, head and body in one record") {
@@ -182,10 +189,7 @@ TEST_CASE("transport: over TLS a small answer is sent at once, head and body in 
     REQUIRE(waiting_bytes(tls.client->transport().tcp(), wire) == before + 5 + head.size() + 5 + 1 + 16);
     CHECK(static_cast<unsigned char>(wire[before]) == 0x17);
     CHECK(wire.find("hello") == std::string::npos);  // encrypted
-    boost::beast::flat_buffer buffer;
-    http::response<http::string_body> answer;
-    CHECK(run_task(tls.io, read_answer(*tls.client, buffer, answer)) == 200);
-    CHECK(answer.body() == "hello");
+    CHECK(tls.client_reads_answer() == "200 hello");
 }
 
 TEST_CASE("transport: over TLS what the socket does not take at once is finished asynchronously, byte for byte") {
