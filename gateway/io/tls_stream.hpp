@@ -68,7 +68,8 @@ public:
     ssl_st* native_handle() noexcept { return ssl_; }
     Socket& socket() noexcept { return socket_; }
 
-    /// Whole records already read from the socket and not yet given out: a read would not wait.
+    /// Bytes read from the socket that OpenSSL has not given out yet (in the carry, or in its
+    /// own buffer): something came in that nobody has looked at.
     bool has_buffered_input() const;
 
     template <typename Token>
@@ -116,14 +117,13 @@ public:
     std::size_t write_now(std::string_view head, std::string_view body,
                           boost::system::error_code& ec);
 
-    // One try each, never blocking; public for the operation below.
+private:
+    void begin_handshake(Role role);
+    // One try each, never blocking.
     TlsStep handshake_step();
     TlsStep read_step(void* data, std::size_t size);
     TlsStep write_step(const char* data, std::size_t size);
     TlsStep shutdown_step();
-
-private:
-    void begin_handshake(Role role);
 
     template <typename Buffers>
     static auto first_nonempty(const Buffers& buffers) {

@@ -143,6 +143,31 @@ TEST_CASE("https: curl --cacert reaches every documented route, answered as over
     }
 }
 
+TEST_CASE("https: a large request body and a large streamed answer cross TLS whole, as over plain HTTP") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    ca.issue_into(dir.path() / "certs", "gateway", {});
+    TlsGateway tls(dir, routes_with(kOneCertificate));
+    // 200 KB of JSON: a dozen full records, read through the carry as it grows.
+    const std::string reason(200000, 'x');
+    const std::string body_file = dir.write("body.json", "{\"active\":true,\"reason\":\"" + reason + "\"}");
+    const auto echoed = tls.curl(ca.ca_file(), "/v2/orgs/telco/subscriptions/214748364/blocks/1",
+                                 {"-X", "PATCH", "-H", "Content-Type: application/json", "-H",
+                                  "x-mock-echo: 1", "--data-binary", "@" + body_file});
+    CHECK(echoed.exit_code == 0);
+    CHECK(echoed.out.substr(echoed.out.rfind('\n') + 1) == "200");
+    CHECK(echoed.out.find(reason) != std::string::npos);
+    // The mock's 3 MiB answer is streamed to the client as it comes: byte for byte the plain one.
+    const auto over_tls = tls.curl(ca.ca_file(), kBlocksTarget, {"-H", "x-mock-fault: big"});
+    CHECK(over_tls.exit_code == 0);
+    const std::string tls_body = over_tls.out.substr(0, over_tls.out.rfind('\n'));
+    const auto plain = HttpClient(tls.gateway->port()).send("GET", kBlocksTarget, api_key({{"x-mock-fault", "big"}}));
+    REQUIRE(plain.status == 200);
+    CHECK(plain.body.size() > 3000000);
+    CHECK(tls_body.size() == plain.body.size());
+    CHECK((tls_body == plain.body));
+}
+
 TEST_CASE("https: the curl examples' mistakes get the same ErrorMessage over TLS") {
     TempDir dir;
     test_tls::TestCa ca;
