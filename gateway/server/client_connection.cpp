@@ -363,11 +363,12 @@ Task<void> open_tls(std::unique_ptr<Connection> connection) {
         first = transport.peek_byte(closed);
     }
     if (!first) {
-        const TlsHandshakeFailure reason = connection->stream.timed_out()
-                                               ? TlsHandshakeFailure::timeout
-                                               : TlsHandshakeFailure::closed;
+        // Closed before a single byte: a load balancer's TCP health check or a port probe,
+        // which never began a handshake. Counted and logged, they would bury the real failures
+        // under one line per check. Silence until the deadline is another thing: a timeout.
+        if (!connection->stream.timed_out()) co_return;
         const std::string why = "no handshake came";
-        report_handshake_failure(*connection, reason, why);
+        report_handshake_failure(*connection, TlsHandshakeFailure::timeout, why);
         co_return;
     }
     constexpr unsigned char kHandshakeRecord = 0x16;

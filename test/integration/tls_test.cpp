@@ -218,6 +218,26 @@ TEST_CASE("https: plain HTTP sent to the TLS port gets a 400 ErrorMessage saying
     CHECK(tls.metric("gateway_tls_handshake_errors_total{reason=\"plain_http\"}") == 1);
 }
 
+TEST_CASE("https: a TCP health check is no handshake failure; a handshake cut off is one") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    ca.issue_into(dir.path() / "certs", "gateway", {});
+    TlsGateway tls(dir, routes_with(kOneCertificate));
+    for (int i = 0; i < 3; ++i) {
+        RawConnection probe(tls.tls_port);  // connects, sends nothing, closes
+    }
+    {
+        // The first bytes of a TLS record header, then gone.
+        RawConnection cut(tls.tls_port);
+        REQUIRE(cut.write(std::string("\x16\x03\x01", 3), deadline_in(milliseconds(2000))));
+    }
+    CHECK(eventually([&] { return tls.metric("gateway_tls_handshake_errors_total{reason=\"closed\"}") == 1; }));
+    // The probes, made first, would have been counted by now too.
+    std::this_thread::sleep_for(milliseconds(300));
+    CHECK(tls.metric("gateway_tls_handshake_errors_total{reason=\"closed\"}") == 1);
+    CHECK(tls.metric("gateway_tls_handshake_errors_total{reason=\"timeout\"}") == 0);
+}
+
 TEST_CASE("https: SNI picks the certificate for the name asked for; others get the first") {
     TempDir dir;
     test_tls::TestCa ca;
