@@ -2,8 +2,12 @@
 // before shipping: readable, parseable, key and certificate a pair, certificate valid now.
 #include "config/tls_context.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
 #include <openssl/pem.h>
+#include <openssl/rand.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
@@ -13,6 +17,7 @@
 #include <ctime>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "core/text.hpp"
 
@@ -229,22 +234,86 @@ ContextPtr new_context(const SSL_METHOD* method, int min_version) {
     return context;
 }
 
-// The file's 80 bytes, as they are (binary, like NGINX's and OpenSSL's own layout).
-void use_ticket_key(Collector& collector, SSL_CTX* context, const TlsFile& file) {
-    auto bytes = collector.read(file, TlsSetting::ticket_key);
-    if (!bytes) return;
-    if (bytes->size() != kTicketKeyBytes) {
-        collector.problem(TlsSetting::ticket_key,
-                          shown(file) + " must hold exactly 80 bytes (make one with: openssl rand 80 > " +
-                              file.written + "), it holds " + std::to_string(bytes->size()));
+// A session ticket key file's 80 bytes, as NGINX lays them out.
+struct TicketKey {
+    unsigned char name[16];
+    unsigned char hmac_secret[32];
+    unsigned char aes_key[32];
+};
+static_assert(sizeof(TicketKey) == kTicketKeyBytes);
+
+// The keys a context seals and opens tickets with, the sealing one first; owned by the
+// context (freed with it, through its ex_data slot).
+struct TicketKeys {
+    std::vector<TicketKey> keys;
+    ~TicketKeys() { OPENSSL_cleanse(keys.data(), keys.size() * sizeof(TicketKey)); }
+};
+
+void free_ticket_keys(void*, void* keys, CRYPTO_EX_DATA*, int, long, void*) {
+    delete static_cast<TicketKeys*>(keys);
+}
+
+int ticket_keys_index() {
+    static const int index = SSL_CTX_get_ex_new_index(0, nullptr, nullptr, nullptr, free_ticket_keys);
+    return index;
+}
+
+// OpenSSL's ticket callback (RFC 5077's recommended layout: AES-256-CBC, HMAC-SHA256).
+// Sealing (enc 1): the first key. Opening: the key the ticket names; none known is a full
+// handshake (0); an older key opens it and asks for a new ticket sealed with the first (2).
+int seal_or_open_ticket(SSL* ssl, unsigned char name[16], unsigned char iv[EVP_MAX_IV_LENGTH],
+                        EVP_CIPHER_CTX* cipher, EVP_MAC_CTX* mac, int enc) {
+    const auto* keys = static_cast<const TicketKeys*>(
+        SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), ticket_keys_index()));
+    if (!keys || keys->keys.empty()) return -1;
+    const TicketKey* key = nullptr;
+    std::size_t position = 0;
+    if (enc == 1) {
+        key = &keys->keys.front();
+        std::memcpy(name, key->name, sizeof key->name);
+        if (RAND_bytes(iv, EVP_CIPHER_iv_length(EVP_aes_256_cbc())) != 1) return -1;
+    } else {
+        for (; position < keys->keys.size(); ++position) {
+            if (std::memcmp(keys->keys[position].name, name, sizeof key->name) == 0) break;
+        }
+        if (position == keys->keys.size()) return 0;
+        key = &keys->keys[position];
+    }
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_octet_string(OSSL_MAC_PARAM_KEY, const_cast<unsigned char*>(key->hmac_secret),
+                                          sizeof key->hmac_secret),
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_construct_end()};
+    if (EVP_MAC_CTX_set_params(mac, params) != 1) return -1;
+    if (EVP_CipherInit_ex(cipher, EVP_aes_256_cbc(), nullptr, key->aes_key, iv, enc) != 1) return -1;
+    return enc == 1 || position == 0 ? 1 : 2;
+}
+
+// Each file's 80 bytes, as they are (binary, like NGINX's layout).
+void use_ticket_keys(Collector& collector, SSL_CTX* context, const std::vector<TlsFile>& files) {
+    auto keys = std::make_unique<TicketKeys>();
+    for (const TlsFile& file : files) {
+        auto bytes = collector.read(file, TlsSetting::ticket_key);
+        if (!bytes) return;
+        if (bytes->size() != kTicketKeyBytes) {
+            collector.problem(TlsSetting::ticket_key,
+                              shown(file) + " must hold exactly 80 bytes (make one with: openssl rand 80 > " +
+                                  file.written + "), it holds " + std::to_string(bytes->size()));
+            return;
+        }
+        TicketKey key;
+        std::memcpy(&key, bytes->data(), sizeof key);
+        OPENSSL_cleanse(bytes->data(), bytes->size());
+        keys->keys.push_back(key);
+        OPENSSL_cleanse(&key, sizeof key);
+    }
+    if (SSL_CTX_set_ex_data(context, ticket_keys_index(), keys.get()) != 1) {
+        collector.problem(TlsSetting::ticket_key, "OpenSSL could not keep the ticket keys: " +
+                                                      openssl_reason("unknown reason"));
         return;
     }
-    if (SSL_CTX_set_tlsext_ticket_keys(context, bytes->data(), static_cast<long>(bytes->size())) != 1) {
-        collector.problem(TlsSetting::ticket_key,
-                          "OpenSSL refused the ticket key " + shown(file) + ": " +
-                              openssl_reason("unknown reason"));
-    }
-    OPENSSL_cleanse(bytes->data(), bytes->size());
+    keys.release();  // the context owns them now
+    SSL_CTX_set_tlsext_ticket_key_evp_cb(context, seal_or_open_ticket);
 }
 
 bool install_pair(SSL_CTX* context, CertificateAndKey& pair) {
@@ -343,12 +412,12 @@ void remember_sessions_in(ssl_st* ssl, TlsSessionSlot* slot) {
 }
 
 BuiltTls build_server_context(const TlsFile& cert, const TlsFile& key, int min_version,
-                              const TlsFile* client_ca, const TlsFile* ticket_key) {
+                              const TlsFile* client_ca, const std::vector<TlsFile>& ticket_keys) {
     BuiltTls built;
     Collector collector(built);
     auto pair = load_pair(collector, cert, key);
     ContextPtr context = new_context(TLS_server_method(), min_version);
-    if (ticket_key) use_ticket_key(collector, context.get(), *ticket_key);
+    if (!ticket_keys.empty()) use_ticket_keys(collector, context.get(), ticket_keys);
     if (client_ca && trust(collector, context.get(), *client_ca, true)) {
         SSL_CTX_set_verify(context.get(), SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
                            nullptr);

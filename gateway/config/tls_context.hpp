@@ -34,13 +34,15 @@ struct BuiltTls {
 
 /// A server context for one certificate chain and its key: TLS 1.2 (or `min_version`) and
 /// 1.3, Mozilla's intermediate ciphers, ALPN http/1.1, session tickets; with `client_ca`, a
-/// client certificate signed by it is required; with `ticket_key` (80 bytes: a 16-byte name,
-/// a 32-byte HMAC secret, a 32-byte AES key, as NGINX's ssl_session_ticket_key), tickets are
-/// sealed with it instead of a key of the context's own, so that every process given the same
-/// file, and every reload, resumes the others' sessions. Checks that the files can be read and
-/// parsed, that the key is the certificate's, and that the certificate is valid now.
+/// client certificate signed by it is required; with `ticket_keys` (files of 80 bytes each: a
+/// 16-byte name, a 32-byte HMAC secret, a 32-byte AES key, as NGINX's ssl_session_ticket_key),
+/// tickets are sealed with the first instead of a key of the context's own, so that every
+/// process given the same files, and every reload, resumes the others' sessions; the others
+/// only open tickets sealed with them (a key being rotated out), whose sessions then get a
+/// ticket sealed with the first. Checks that the files can be read and parsed, that the key is
+/// the certificate's, and that the certificate is valid now.
 BuiltTls build_server_context(const TlsFile& cert, const TlsFile& key, int min_version,
-                              const TlsFile* client_ca, const TlsFile* ticket_key);
+                              const TlsFile* client_ca, const std::vector<TlsFile>& ticket_keys);
 
 /// The size of a session ticket key file.
 inline constexpr std::size_t kTicketKeyBytes = 80;

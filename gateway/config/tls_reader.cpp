@@ -75,10 +75,26 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
             usable = false;
         }
     }
-    std::optional<TlsFile> ticket_key;
-    if (const YAML::Node file = node["session_ticket_key"]) {
-        ticket_key = read_path(reader, file, "tls session_ticket_key", base_dir);
-        if (!ticket_key) usable = false;
+    // One file, or a list: the first seals, the others (keys being rotated out) only open.
+    std::vector<TlsFile> ticket_keys;
+    if (const YAML::Node keys = node["session_ticket_key"]) {
+        const bool listed = keys.IsSequence();
+        if (listed && keys.size() == 0) {
+            reader.report(keys, "tls session_ticket_key must name a file, or list files (the first "
+                                "seals tickets, the others only open them)");
+            usable = false;
+        }
+        for (std::size_t i = 0; i < (listed ? keys.size() : 1); ++i) {
+            const YAML::Node entry = listed ? keys[i] : keys;
+            const std::string what = listed ? "tls session_ticket_key[" + std::to_string(i) + "]"
+                                            : std::string("tls session_ticket_key");
+            auto file = read_path(reader, entry, what, base_dir);
+            if (file) {
+                ticket_keys.push_back(std::move(*file));
+            } else {
+                usable = false;
+            }
+        }
     }
     const YAML::Node list = node["certificates"];
     if (!list) {
@@ -111,8 +127,7 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
         remember(read, &*cert);
         remember(read, &*key);
         const TlsFile* ca = client_ca ? &*client_ca : nullptr;
-        const TlsFile* tickets = ticket_key ? &*ticket_key : nullptr;
-        BuiltTls built = build_server_context(*cert, *key, tls->min_version, ca, tickets);
+        BuiltTls built = build_server_context(*cert, *key, tls->min_version, ca, ticket_keys);
         // The CA and ticket key files are read for every context; their problems are reported
         // once, at their own keys.
         for (const auto& problem : built.problems) {
@@ -136,7 +151,7 @@ std::shared_ptr<const ServerTls> read_server_tls(YamlReader& reader, const YAML:
             {cert->path.string(), key->path.string(), std::move(built.names), built.context});
     }
     if (client_ca) remember(read, &*client_ca);
-    if (ticket_key) remember(read, &*ticket_key);
+    for (const TlsFile& file : ticket_keys) remember(read, &file);
     if (!usable || tls->certificates.empty()) return nullptr;
     select_certificates_by_name(*tls);
     return tls;

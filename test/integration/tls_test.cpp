@@ -488,35 +488,63 @@ TEST_CASE("upstream tls: a new connection to the backend resumes the TLS session
     CHECK_THAT(setup.next_handshake(), Contains("resumed=yes"));
 }
 
+namespace {
+
+/// Whether a session made by a gateway with tls: block `made_by` resumes on another gateway with
+/// `offered_to`, both on the certificates (and ticket keys) in `certs`.
+bool resumes_across(const fs::path& certs, const std::string& made_by, const std::string& offered_to,
+                    const std::string& version) {
+    TempDir dir_a, dir_b;
+    fs::create_directory_symlink(certs, dir_a.path() / "certs");
+    fs::create_directory_symlink(certs, dir_b.path() / "certs");
+    TlsGateway a(dir_a, routes_with(made_by));
+    TlsGateway b(dir_b, routes_with(offered_to));
+    const std::string session = (dir_a.path() / "session.pem").string();
+    shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" + std::to_string(a.tls_port) + " " +
+          version + " -sess_out " + session + " >/dev/null 2>&1");
+    const auto on_b = shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" +
+                            std::to_string(b.tls_port) + " " + version + " -sess_in " + session +
+                            " 2>/dev/null");
+    return on_b.out.find("Reused, TLSv1.") != std::string::npos;
+}
+
+std::string with_ticket_keys(const std::string& keys) {
+    return "tls:\n  session_ticket_key: " + keys + "\n  certificates:\n"
+           "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n";
+}
+
+void write_ticket_key(const fs::path& path, char seed) {
+    std::string key(80, '\0');
+    for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 37 + seed);
+    std::ofstream(path, std::ios::binary) << key;
+}
+
+}  // namespace
+
 TEST_CASE("https: replicas given one session_ticket_key resume each other's sessions; without it they do not") {
     TempDir dir;
     test_tls::TestCa ca;
     ca.issue_into(dir.path() / "certs", "gateway", {});
-    {
-        std::string key(80, '\0');
-        for (std::size_t i = 0; i < key.size(); ++i) key[i] = static_cast<char>(i * 37 + 11);
-        std::ofstream(dir.path() / "certs/ticket.key", std::ios::binary) << key;
-    }
-    const auto resumes_across = [&](const std::string& tls_block, const std::string& version) {
-        TempDir dir_a, dir_b;
-        fs::create_directory_symlink(dir.path() / "certs", dir_a.path() / "certs");
-        fs::create_directory_symlink(dir.path() / "certs", dir_b.path() / "certs");
-        TlsGateway a(dir_a, routes_with(tls_block));
-        TlsGateway b(dir_b, routes_with(tls_block));
-        const std::string session = (dir.path() / ("session" + version + ".pem")).string();
-        shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" + std::to_string(a.tls_port) + " " +
-              version + " -sess_out " + session + " >/dev/null 2>&1");
-        const auto on_b = shell("(sleep 0.3) | openssl s_client -connect 127.0.0.1:" +
-                                std::to_string(b.tls_port) + " " + version + " -sess_in " + session +
-                                " 2>/dev/null");
-        return on_b.out.find("Reused, TLSv1.") != std::string::npos;
-    };
-    const std::string shared = "tls:\n  session_ticket_key: certs/ticket.key\n  certificates:\n"
-                               "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n";
+    write_ticket_key(dir.path() / "certs/ticket.key", 11);
+    const std::string shared = with_ticket_keys("certs/ticket.key");
     for (const std::string version : {"-tls1_2", "-tls1_3"}) {
         CAPTURE(version);
-        CHECK(resumes_across(shared, version));
-        CHECK_FALSE(resumes_across(kOneCertificate, version));
+        CHECK(resumes_across(dir.path() / "certs", shared, shared, version));
+        CHECK_FALSE(resumes_across(dir.path() / "certs", kOneCertificate, kOneCertificate, version));
+    }
+}
+
+TEST_CASE("https: a session_ticket_key rotated out still opens its tickets while listed after the new one") {
+    TempDir dir;
+    test_tls::TestCa ca;
+    ca.issue_into(dir.path() / "certs", "gateway", {});
+    write_ticket_key(dir.path() / "certs/old.key", 11);
+    write_ticket_key(dir.path() / "certs/new.key", 99);
+    const std::string old_only = with_ticket_keys("certs/old.key");
+    for (const std::string version : {"-tls1_2", "-tls1_3"}) {
+        CAPTURE(version);
+        CHECK(resumes_across(dir.path() / "certs", old_only, with_ticket_keys("[certs/new.key, certs/old.key]"), version));
+        CHECK_FALSE(resumes_across(dir.path() / "certs", old_only, with_ticket_keys("certs/new.key"), version));
     }
 }
 

