@@ -1,6 +1,7 @@
 #include "connection.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include <boost/asio/write.hpp>
@@ -9,8 +10,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 
+#include "capacity.hpp"
 #include "control.hpp"
 #include "delivery.hpp"
+#include "health.hpp"
 #include "test_hooks.hpp"
 
 namespace mock_backend {
@@ -31,19 +34,34 @@ bool expects_continue(const Request& req) {
     return it != req.end() && boost::beast::iequals(it->value(), "100-continue");
 }
 
-/// Reads one request into `parser`. Headers first, so a client waiting on
-/// `Expect: 100-continue` (curl does for large bodies) gets its go-ahead instead of stalling.
-net::awaitable<bool> read_request(Stream& stream, boost::beast::flat_buffer& buffer,
-                                  http::request_parser<http::string_body>& parser) {
+/// Which part of the mock answers a request, decided from its head alone.
+enum class Kind {
+    control,  // /__mock/*: control_plan()
+    health,   // /health: HealthEndpoint
+    backend,  // everything else: the fake backends, with the test hooks and the capacity
+};
+
+Kind kind_of(std::string_view target) {
+    if (is_control_target(target)) return Kind::control;
+    if (is_health_target(target)) return Kind::health;
+    return Kind::backend;
+}
+
+/// Reads one request's head into `parser`.
+net::awaitable<bool> read_head(Stream& stream, boost::beast::flat_buffer& buffer,
+                               http::request_parser<http::string_body>& parser) {
     error_code ec;
     stream.expires_after(kReadTimeout);
     co_await http::async_read_header(stream, buffer, parser, with_ec(ec));
-    if (ec) co_return false;  // peer closed, deadline, or unparseable: all end the connection
-    // Counted once its head has arrived, whether or not a body follows: tests use the count to
-    // prove that the gateway did (or did not) send a request on.
-    if (!is_control_target(to_std(parser.get().target()))) count_request();
-    if (parser.is_done()) co_return true;  // no body: the common case, one read only
+    co_return !ec;  // peer closed, deadline, or unparseable: all end the connection
+}
 
+/// Reads the rest of the request, if any. A client waiting on `Expect: 100-continue` (curl
+/// does for large bodies) gets its go-ahead first instead of stalling.
+net::awaitable<bool> read_body(Stream& stream, boost::beast::flat_buffer& buffer,
+                               http::request_parser<http::string_body>& parser) {
+    if (parser.is_done()) co_return true;  // no body: the common case, one read only
+    error_code ec;
     if (expects_continue(parser.get())) {
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
         stream.expires_after(kWriteTimeout);
@@ -65,7 +83,7 @@ void close(Stream& stream) {
 
 }  // namespace
 
-net::awaitable<void> serve_connection(net::ip::tcp::socket socket) {
+net::awaitable<void> serve_connection(net::ip::tcp::socket socket, MockState& state) {
     Stream stream{std::move(socket)};
     try {
         // One buffer per connection, reused for every request; it also carries bytes of a
@@ -75,10 +93,28 @@ net::awaitable<void> serve_connection(net::ip::tcp::socket socket) {
             http::request_parser<http::string_body> parser;
             parser.header_limit(kHeaderLimit);
             parser.body_limit(kBodyLimit);
-            if (!co_await read_request(stream, buffer, parser)) break;
+            if (!co_await read_head(stream, buffer, parser)) break;
+            const Kind kind = kind_of(to_std(parser.get().target()));
+            // Counted once the head has arrived, whether or not a body follows: tests use the
+            // counts to prove that the gateway did (or did not) send a request on.
+            if (kind == Kind::health) state.health.count_probe();
+            // Held until the response is written (the end of this iteration), so it counts
+            // the request as in progress for exactly that long.
+            std::optional<Capacity::Ticket> ticket;
+            if (kind == Kind::backend) {
+                state.requests.fetch_add(1, std::memory_order_relaxed);
+                ticket.emplace(state.capacity, stream.get_executor());
+                co_await ticket->admitted();
+            }
+            if (!co_await read_body(stream, buffer, parser)) break;
+            if (ticket && !co_await ticket->serve()) break;
             const Request& req = parser.get();
-            Plan plan = is_control_target(to_std(req.target())) ? control_plan(req)
-                                                                : plan_request(req);
+            Plan plan;
+            switch (kind) {
+                case Kind::control: plan = control_plan(req, state); break;
+                case Kind::health: plan = state.health.answer(req); break;
+                case Kind::backend: plan = plan_request(req, state.fault.fault()); break;
+            }
             if (!co_await deliver(stream, plan)) break;
         }
     } catch (...) {

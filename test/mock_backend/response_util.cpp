@@ -43,6 +43,11 @@ Response make_response(http::status status, std::string_view content_type, std::
     return res;
 }
 
+void set_status(Response& res, unsigned code) {
+    res.result(code);
+    if (http::int_to_status(code) == http::status::unknown) res.reason("Mock Status");
+}
+
 void finalize(Response& res, const Request& req) {
     // Answer in the client's version so an HTTP/1.0 client gets HTTP/1.0 keep-alive rules.
     res.version(req.version());

@@ -31,7 +31,7 @@ void open_acceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool 
     acceptor.listen(net::socket_base::max_listen_connections);
 }
 
-net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet,
+net::awaitable<void> accept_loop(tcp::acceptor& acceptor, MockState& state, bool quiet,
                                  std::shared_ptr<net::ssl::context> tls, tcp::endpoint inner,
                                  bool log_tls_handshakes) {
     for (;;) {
@@ -53,7 +53,7 @@ net::awaitable<void> accept_loop(tcp::acceptor& acceptor, bool quiet,
                           [](std::exception_ptr) {});
             continue;
         }
-        net::co_spawn(executor, serve_connection(std::move(socket)), [](std::exception_ptr) {
+        net::co_spawn(executor, serve_connection(std::move(socket), state), [](std::exception_ptr) {
             // serve_connection catches everything; this is a second line of defence only.
         });
     }
@@ -68,7 +68,10 @@ struct Server::Worker {
 };
 
 Server::Server(const ServerConfig& config)
-    : quiet_{config.quiet}, tls_{config.tls}, log_tls_handshakes_{config.log_tls_handshakes} {
+    : state_{config.state},
+      quiet_{config.quiet},
+      tls_{config.tls},
+      log_tls_handshakes_{config.log_tls_handshakes} {
     const unsigned count = config.threads == 0 ? 1 : config.threads;
     const bool share_port = count > 1;
     tcp::endpoint endpoint = config.endpoint;
@@ -97,14 +100,15 @@ net::io_context& Server::main_context() {
 
 void Server::run() {
     for (auto& worker : workers_) {
-        net::co_spawn(worker->context,
-                      accept_loop(worker->acceptor, quiet_, tls_,
-                                  inner_ ? inner_->local_endpoint() : tcp::endpoint(),
-                                  log_tls_handshakes_),
-                      [](std::exception_ptr) {});
+        net::co_spawn(
+            worker->context,
+            accept_loop(worker->acceptor, *state_, quiet_, tls_,
+                        inner_ ? inner_->local_endpoint() : tcp::endpoint(), log_tls_handshakes_),
+            [](std::exception_ptr) {});
     }
     if (inner_) {
-        net::co_spawn(workers_.front()->context, accept_loop(*inner_, quiet_, nullptr, {}, false),
+        net::co_spawn(workers_.front()->context,
+                      accept_loop(*inner_, *state_, quiet_, nullptr, {}, false),
                       [](std::exception_ptr) {});
     }
     std::vector<std::thread> threads;

@@ -9,11 +9,15 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
 
+#include "mock_state.hpp"
+
 namespace mock_backend {
 
 using tcp_acceptor = net::ip::tcp::acceptor;
 
 struct ServerConfig {
+    /// What all connections share (counters, settings, capacity); required.
+    std::shared_ptr<MockState> state;
     net::ip::tcp::endpoint endpoint;
     unsigned threads = 1;
     bool quiet = false;  // no diagnostics on stderr (accept failures)
@@ -49,6 +53,9 @@ public:
 
 private:
     struct Worker;
+    /// Declared before workers_ so it is destroyed after them: destroying a context destroys
+    /// its connections' coroutines, which still release their capacity tickets.
+    std::shared_ptr<MockState> state_;
     std::vector<std::unique_ptr<Worker>> workers_;
     bool quiet_;
     std::shared_ptr<net::ssl::context> tls_;

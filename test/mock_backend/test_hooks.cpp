@@ -53,8 +53,10 @@ Delivery delivery_for(FaultMode mode) {
 
 }  // namespace
 
-Plan plan_request(const Request& req) {
-    std::optional<Fault> fault;
+Plan plan_request(const Request& req, const std::optional<Fault>& standing_fault) {
+    // The request's own header wins, so a test can still probe one request differently while
+    // the whole backend is faulty.
+    std::optional<Fault> fault = standing_fault;
     if (const auto value = header(req, "x-mock-fault")) {
         fault = parse_fault(*value);
         if (!fault) {
@@ -83,11 +85,7 @@ Plan plan_request(const Request& req) {
                                 "x-mock-status must be a status from 100 to 999, got '" +
                                     std::string{*value} + "'");
             }
-            plan.response.result(*code);
-            if (http::int_to_status(*code) == http::status::unknown) {
-                // Beast's default reason for an unregistered code is "<unknown-status>".
-                plan.response.reason("Mock Status");
-            }
+            set_status(plan.response, *code);
         }
     }
     if (fault) {

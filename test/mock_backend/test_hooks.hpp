@@ -1,7 +1,9 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 
+#include "faults.hpp"
 #include "http_types.hpp"
 
 namespace mock_backend {
@@ -38,8 +40,9 @@ struct Plan {
 ///  - x-mock-status: NNN  the answer's status becomes NNN (100..999, so invalid ones too),
 ///                        body unchanged
 ///  - x-mock-fault: MODE  a canned answer or a broken delivery, see FaultMode
+/// A request without x-mock-fault gets `standing_fault` (PUT /__mock/fault) instead, if set.
 /// A malformed hook value gets a 400 ErrorMessage naming what is accepted. The response comes
 /// back finalized (framing headers set).
-Plan plan_request(const Request& req);
+Plan plan_request(const Request& req, const std::optional<Fault>& standing_fault);
 
 }  // namespace mock_backend
