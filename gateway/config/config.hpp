@@ -20,10 +20,37 @@ struct Endpoint {
     std::string host;
     std::uint16_t port = 0;
     std::string address{};  // numeric, filled by resolve_endpoints when the config loads
-    /// Which connection pool serves this endpoint: address, port and the upstream's pool
+    /// Which connection pool serves this endpoint: the upstream, address, port and its pool
     /// settings (filled with `address`), so a reload that keeps them keeps the pool.
     std::string pool_key{};
     std::string to_string() const { return host + ":" + std::to_string(port); }
+};
+
+/// How a request picks one of an upstream's endpoints (`load_balancing:`).
+enum class LoadBalancing {
+    round_robin,    // in turn
+    least_request,  // the less busy of two picked at random (power of two choices)
+};
+
+/// `outlier_detection:`: passive ejection, learnt from real traffic. A failure is a refused
+/// connection, a reset, a timeout, an invalid answer or a 5xx status.
+struct OutlierDetection {
+    std::size_t consecutive_failures = 5;
+    /// The first ejection's length; each new ejection of the same endpoint doubles it, up to
+    /// kMaxEjection (or the base itself when that is longer).
+    std::chrono::milliseconds base_ejection{30'000};
+    /// Never more than this share of an upstream's endpoints ejected at once.
+    std::size_t max_ejected_percent = 50;
+    static constexpr std::chrono::milliseconds kMaxEjection{300'000};
+};
+
+/// `health_check:`: active probes, `GET path` to each endpoint, once per process.
+struct HealthCheck {
+    std::string path = "/health";
+    std::chrono::milliseconds interval{2000};
+    std::chrono::milliseconds timeout{500};
+    std::size_t healthy_threshold = 2;
+    std::size_t unhealthy_threshold = 3;
 };
 
 struct UpstreamConfig {
@@ -43,6 +70,39 @@ struct UpstreamConfig {
     bool expose_error_body = false;
     /// `tls:`: connections to it are TLS, verified unless it says otherwise. Null: plain TCP.
     std::shared_ptr<const UpstreamTls> tls;
+
+    // Backend protection. Each is off unless routes.yaml sets it.
+    LoadBalancing load_balancing = LoadBalancing::round_robin;
+    /// Requests at once to this upstream, whole process (all workers). 0: no limit.
+    std::size_t max_in_flight = 0;
+    /// Requests waiting for one of those slots; beyond it a request is refused at once.
+    std::size_t max_pending = 0;
+    /// How long a request waits for a slot before it is refused.
+    std::chrono::milliseconds queue_timeout{1000};
+    std::optional<OutlierDetection> outlier_detection;
+    std::optional<HealthCheck> health_check;
+    /// Retries at most this share of the upstream's recent requests. Null: no budget (each
+    /// request may be retried once).
+    std::optional<std::size_t> retry_budget_percent;
+};
+
+/// A route's `rate_limit:`: a token bucket per key, refilled at `requests_per_second`, holding
+/// at most `burst` tokens. Buckets are per process (shared by its workers).
+struct RateLimit {
+    enum class Key {
+        client_ip,  // the connection's peer address
+        route,      // one bucket for the whole route
+        header,     // the value of header `header_name` (requests without it share one bucket)
+    };
+    double requests_per_second = 0;
+    std::size_t burst = 0;
+    Key key = Key::route;
+    std::string header_name;  // lower case, for Key::header
+    /// Buckets kept at most (least recently used ones go first), so a flood of distinct keys
+    /// cannot grow memory without bound.
+    std::size_t max_keys = 16384;
+    /// As routes.yaml wrote the key ("client_ip", "route", "header:x-api-key"), for messages.
+    std::string key_text;
 };
 
 struct NamedParam {
@@ -62,6 +122,7 @@ struct RouteConfig {
     std::vector<std::string> roles;
     std::size_t upstream_index = 0;
     std::optional<PathTemplate> rewrite;
+    std::optional<RateLimit> rate_limit;
 };
 
 /// The client side's limits (routes.yaml `limits:`): every read has a deadline, every buffer
@@ -77,6 +138,9 @@ struct Limits {
     std::chrono::milliseconds body_timeout{30'000};
     /// Open client connections per gateway process; more are answered 503 and closed.
     std::size_t max_connections = 10'000;
+    /// /readyz is 503 while one of these upstreams (indices into Config::upstreams) has no
+    /// healthy endpoint.
+    std::vector<std::size_t> ready_requires_upstreams;
 };
 
 /// One immutable snapshot of routes.yaml and its schemas. Shared read-only by all workers

@@ -10,6 +10,7 @@
 #include "config/endpoint_resolver.hpp"
 #include "core/text.hpp"
 #include "config/limits_reader.hpp"
+#include "config/protection_reader.hpp"
 #include "config/routes_reader.hpp"
 #include "config/schema_store.hpp"
 #include "config/tls_reader.hpp"
@@ -71,9 +72,13 @@ LoadResult load_text(std::string_view text, const std::string& file, const fs::p
             reader.report_at(1, 1, "missing 'upstreams' (a mapping of upstream names to their "
                                    "endpoints)");
         }
+        if ((*root)["limits"] && (*root)["limits"].IsMap()) {
+            read_ready_requirements(reader, (*root)["limits"], config.upstreams, config.limits);
+        }
         config.tls_files = std::move(tls_read.files);
         config.tls_digest = std::move(tls_read.digest);
         apply_overrides(reader, overrides, config);
+        if (upstreams_given) warn_unejectable(reader, (*root)["upstreams"], config.upstreams);
         SchemaStore schemas(base_dir);
         if ((*root)["routes"]) {
             read_routes(reader, (*root)["routes"], schemas, upstreams_given, config);

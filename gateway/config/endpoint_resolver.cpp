@@ -34,7 +34,10 @@ std::vector<Diagnostic> resolve_endpoints(Config& config) {
                                         &reinterpret_cast<sockaddr_in*>(found->ai_addr)->sin_addr);
             ::inet_ntop(found->ai_family, raw, text, sizeof text);
             endpoint.address = text;
-            endpoint.pool_key = endpoint.address + "|" + std::to_string(endpoint.port) + "|" +
+            // The upstream's name too: two upstreams on one address have pools (and pool_size
+            // limits, and names in error details) of their own.
+            endpoint.pool_key = upstream.name + "|" + endpoint.address + "|" +
+                                std::to_string(endpoint.port) + "|" +
                                 std::to_string(upstream.connect_timeout.count()) + "|" +
                                 std::to_string(upstream.pool_size) +
                                 (upstream.tls ? "|tls:" + upstream.tls->digest : "");

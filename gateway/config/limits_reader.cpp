@@ -5,7 +5,8 @@ namespace {
 
 constexpr std::string_view kLimitKeys[] = {"max_body_bytes",    "max_header_bytes",
                                            "header_timeout_ms", "idle_timeout_ms",
-                                           "body_timeout_ms",   "max_connections"};
+                                           "body_timeout_ms",   "max_connections",
+                                           "ready_requires_upstreams"};
 
 }  // namespace
 

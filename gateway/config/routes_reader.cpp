@@ -5,6 +5,7 @@
 #include <map>
 
 #include "config/params_reader.hpp"
+#include "config/protection_reader.hpp"
 #include "config/spelling.hpp"
 #include "core/text.hpp"
 
@@ -61,6 +62,7 @@ private:
     bool read_roles(const YAML::Node& value);
     bool read_upstream(const YAML::Node& value);
     bool read_rewrite(const YAML::Node& value);
+    bool read_rate_limit(const YAML::Node& value);
     bool check_enum_values();
 
     std::optional<PathTemplate> read_template(const YAML::Node& value, const std::string& what);
@@ -89,6 +91,7 @@ const RouteKey RouteReader::kKeys[] = {
     {"roles", &RouteReader::read_roles, "a list such as [API_KEY]"},
     {"upstream", &RouteReader::read_upstream, "the name of one of the upstreams"},
     {"rewrite", &RouteReader::read_rewrite, nullptr},
+    {"rate_limit", &RouteReader::read_rate_limit, nullptr},
 };
 
 const std::vector<std::string_view>& RouteReader::key_names() {
@@ -284,6 +287,11 @@ bool RouteReader::read_rewrite(const YAML::Node& value) {
     }
     route_.rewrite = std::move(*parsed);
     return ok;
+}
+
+bool RouteReader::read_rate_limit(const YAML::Node& value) {
+    route_.rate_limit = gateway::read_rate_limit(reader_, value, where_);
+    return route_.rate_limit.has_value();
 }
 
 }  // namespace

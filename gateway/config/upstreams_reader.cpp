@@ -6,13 +6,15 @@
 #include <charconv>
 
 #include "config/config_loader.hpp"
+#include "config/protection_reader.hpp"
 
 namespace gateway {
 namespace {
 
 constexpr std::string_view kUpstreamKeys[] = {
     "endpoints", "connect_timeout_ms", "request_timeout_ms", "pool_size", "max_response_bytes",
-    "response_buffer_bytes", "expose_error_body", "tls"};
+    "response_buffer_bytes", "expose_error_body", "tls", "load_balancing", "max_in_flight",
+    "max_pending", "queue_timeout_ms", "outlier_detection", "health_check", "retry_budget_percent"};
 
 bool is_ipv6(std::string_view text) {
     in6_addr address{};
@@ -126,6 +128,7 @@ void read_upstreams(YamlReader& reader, const YAML::Node& node, const std::files
         if (const auto tls = body["tls"]) {
             upstream.tls = read_upstream_tls(reader, tls, base_dir, where, tls_read);
         }
+        read_upstream_protection(reader, body, where, upstream);
         upstreams.push_back(std::move(upstream));
     }
 }

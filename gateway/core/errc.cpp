@@ -33,9 +33,11 @@ constexpr std::array kCatalogue = {
     ErrcInfo{502, 50290, "BAD_GATEWAY", "Upstream error"},
     ErrcInfo{400, 40007, "BAD_REQUEST", "Plain HTTP request sent to the HTTPS port"},
     ErrcInfo{502, 50204, "BAD_GATEWAY", "Upstream TLS handshake failed"},
+    ErrcInfo{503, 50302, "SERVICE_UNAVAILABLE", "Upstream overloaded"},
+    ErrcInfo{429, 42901, "TOO_MANY_REQUESTS", "Too many requests"},
 };
 
-static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::upstream_tls_failed) + 1,
+static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::rate_limited) + 1,
               "every Errc needs exactly one catalogue row");
 
 }  // namespace

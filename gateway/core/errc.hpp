@@ -32,6 +32,8 @@ enum class Errc {
     upstream_error,           // the upstream answered non-2xx without an ErrorMessage body
     plain_http_on_tls_port,   // a plain HTTP request came to the HTTPS listener
     upstream_tls_failed,      // the TLS handshake with the upstream failed or it did not verify
+    upstream_overloaded,      // the upstream's max_in_flight and its queue are full, or the wait timed out
+    rate_limited,             // the route's rate limit for this key is spent
 };
 
 /// The catalogue row for one Errc.

@@ -87,6 +87,55 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
                    static_cast<double>(summed.tls_handshake_errors()[reason]), false));
     }
 
+    MetricFamily rate_limited{"gateway_rate_limited_total",
+                              "Requests refused with 429 by a route's rate limit, by route",
+                              MetricType::Counter, {}};
+    for (const auto& [route, count] : summed.rate_limited()) {
+        rate_limited.metric.push_back(scalar({{"route", route}}, static_cast<double>(count), false));
+    }
+    MetricFamily rate_limit_keys{"gateway_rate_limit_keys",
+                                 "Rate-limit buckets held per route (bounded by its max_keys)",
+                                 MetricType::Gauge, {}};
+    for (const auto& [route, count] : gauges.rate_limit_keys) {
+        rate_limit_keys.metric.push_back(scalar({{"route", route}}, static_cast<double>(count), true));
+    }
+    MetricFamily endpoint_healthy{"gateway_upstream_endpoint_healthy",
+                                  "1 while an upstream endpoint takes traffic (not ejected, not "
+                                  "failing its health checks), 0 otherwise",
+                                  MetricType::Gauge, {}};
+    MetricFamily ejections{"gateway_upstream_ejections_total",
+                           "Times outlier detection ejected an upstream endpoint", MetricType::Counter, {}};
+    MetricFamily in_flight{"gateway_upstream_in_flight",
+                           "Requests with an upstream now (those its max_in_flight counts)",
+                           MetricType::Gauge, {}};
+    MetricFamily overflow{"gateway_upstream_overflow_total",
+                          "Requests refused with 503 by an upstream's max_in_flight, by reason "
+                          "(max_pending: the queue was full; queue_timeout: no slot in time)",
+                          MetricType::Counter, {}};
+    MetricFamily budget{"gateway_retry_budget_exhausted_total",
+                        "Retries not made because the upstream's retry budget was spent",
+                        MetricType::Counter, {}};
+    MetricFamily panics{"gateway_upstream_panic_total",
+                        "Requests sent to an upstream none of whose endpoints was available",
+                        MetricType::Counter, {}};
+    for (const auto& sample : gauges.upstreams) {
+        const std::string& name = sample.upstream;
+        for (const auto& endpoint : sample.endpoints) {
+            endpoint_healthy.metric.push_back(scalar({{"upstream", name}, {"endpoint", endpoint.name}},
+                                                     endpoint.healthy ? 1 : 0, true));
+            ejections.metric.push_back(scalar({{"upstream", name}, {"endpoint", endpoint.name}},
+                                              static_cast<double>(endpoint.ejections), false));
+        }
+        in_flight.metric.push_back(scalar({{"upstream", name}}, static_cast<double>(sample.in_flight), true));
+        overflow.metric.push_back(scalar({{"upstream", name}, {"reason", "max_pending"}},
+                                         static_cast<double>(sample.overflow_queue_full), false));
+        overflow.metric.push_back(scalar({{"upstream", name}, {"reason", "queue_timeout"}},
+                                         static_cast<double>(sample.overflow_queue_timeout), false));
+        budget.metric.push_back(scalar({{"upstream", name}},
+                                       static_cast<double>(sample.retry_budget_exhausted), false));
+        panics.metric.push_back(scalar({{"upstream", name}}, static_cast<double>(sample.panics), false));
+    }
+
     MetricFamily connections{"gateway_open_client_connections", "Open client connections",
                              MetricType::Gauge, {scalar({}, static_cast<double>(gauges.open_client_connections), true)}};
     MetricFamily pooled{"gateway_upstream_connections", "Open upstream connections, busy and idle",
@@ -102,7 +151,8 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
         MetricType::Counter, {scalar({}, static_cast<double>(gauges.access_log_dropped_lines), false)}};
 
     for (auto* family : {&requests, &durations, &upstream_durations, &upstream_errors, &rejected,
-                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines}) {
+                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines, &rate_limited, &rate_limit_keys, &endpoint_healthy,
+                         &ejections, &in_flight, &overflow, &budget, &panics}) {
         families.push_back(std::move(*family));
     }
     std::ostringstream out;

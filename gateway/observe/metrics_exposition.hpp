@@ -2,10 +2,28 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "observe/worker_metrics.hpp"
 
 namespace gateway {
+
+/// One upstream's protection state at scrape time (shared by all workers, so read once).
+struct UpstreamProtectionSample {
+    struct Endpoint {
+        std::string name;  // HOST:PORT
+        bool healthy = true;  // takes traffic: not ejected, not failing its health checks
+        std::uint64_t ejections = 0;
+    };
+    std::string upstream;
+    std::int64_t in_flight = 0;
+    std::uint64_t overflow_queue_full = 0;
+    std::uint64_t overflow_queue_timeout = 0;
+    std::uint64_t retry_budget_exhausted = 0;
+    std::uint64_t panics = 0;
+    std::vector<Endpoint> endpoints;
+};
 
 /// Process-wide values read at scrape time.
 struct ProcessGauges {
@@ -14,6 +32,9 @@ struct ProcessGauges {
     std::uint64_t config_loads = 0;
     std::uint64_t config_reload_failures = 0;
     std::uint64_t access_log_dropped_lines = 0;
+    std::vector<UpstreamProtectionSample> upstreams;
+    /// Per rate-limited route, the buckets its limit holds (at most its max_keys).
+    std::vector<std::pair<std::string, std::uint64_t>> rate_limit_keys;
 };
 
 /// The Prometheus text exposition (format 0.0.4) of the summed worker counters, serialised by

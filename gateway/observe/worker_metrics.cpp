@@ -48,6 +48,7 @@ void WorkerMetrics::count_rejection(Errc errc) {
         case Errc::header_too_large:
         case Errc::uri_too_long:
         case Errc::overloaded: reason = RejectReason::limits; break;
+        case Errc::rate_limited: reason = RejectReason::limits; break;
         default: break;
     }
     ++rejections_[static_cast<std::size_t>(reason)];
@@ -67,7 +68,14 @@ void WorkerMetrics::count_upstream(std::string_view upstream, std::chrono::nanos
     ++it->second.failures[kind];
 }
 
+void WorkerMetrics::count_rate_limited(std::string_view route) {
+    auto it = rate_limited_.find(route);
+    if (it == rate_limited_.end()) it = rate_limited_.emplace(std::string(route), 0).first;
+    ++it->second;
+}
+
 void WorkerMetrics::add(const WorkerMetrics& other) {
+    for (const auto& [route, count] : other.rate_limited_) rate_limited_[route] += count;
     for (const auto& [key, series] : other.routes_) {
         auto& mine = routes_[key];
         for (std::size_t i = 0; i < mine.by_status_class.size(); ++i) {

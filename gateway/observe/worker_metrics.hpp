@@ -79,6 +79,9 @@ public:
     void count_upstream(std::string_view upstream, std::chrono::nanoseconds elapsed,
                         const Errc* failure);
 
+    /// A request refused by its route's rate limit (also counted as a rejection).
+    void count_rate_limited(std::string_view route);
+
     void count_tls_handshake_error(TlsHandshakeFailure reason) {
         ++tls_handshake_errors_[static_cast<std::size_t>(reason)];
     }
@@ -89,6 +92,7 @@ public:
     const std::array<std::uint64_t, kRejectReasons.size()>& rejections() const noexcept {
         return rejections_;
     }
+    const ByName<std::uint64_t>& rate_limited() const noexcept { return rate_limited_; }
     const std::array<std::uint64_t, kTlsHandshakeFailures.size()>& tls_handshake_errors() const noexcept {
         return tls_handshake_errors_;
     }
@@ -99,6 +103,7 @@ public:
 private:
     ByName<RouteSeries> routes_;
     ByName<UpstreamSeries> upstreams_;
+    ByName<std::uint64_t> rate_limited_;
     std::array<std::uint64_t, kRejectReasons.size()> rejections_{};
     std::array<std::uint64_t, kTlsHandshakeFailures.size()> tls_handshake_errors_{};
     std::string key_;  // reused for route keys: no allocation per request once warm

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "pipeline/rate_limiter.hpp"
 #include "pipeline/request_checks.hpp"
 #include "routing/route_table.hpp"
 
@@ -31,6 +32,9 @@ struct Exchange {
     /// The parsed request head; null when a caller starts from `head` itself (the framing
     /// stage then has nothing to do).
     const boost::beast::http::request_header<>* message;
+    /// The process's rate limits (null: none are applied) and who the request came from.
+    RateLimiter* rate_limiter = nullptr;
+    std::string_view client_address;
     std::optional<std::uint64_t> content_length;  // as the parser read it
     bool chunked = false;
 

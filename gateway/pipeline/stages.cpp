@@ -8,6 +8,7 @@ namespace gateway {
 Status framing_stage(Exchange& exchange);
 Status match_stage(Exchange& exchange);
 Status auth_stage(Exchange& exchange);
+Status rate_limit_stage(Exchange& exchange);
 Status params_stage(Exchange& exchange);
 Status media_stage(Exchange& exchange);
 Status body_stage(Exchange& exchange);
@@ -18,6 +19,7 @@ constexpr std::array kStages{
     Stage{"framing", Phase::head, framing_stage},
     Stage{"match", Phase::head, match_stage},
     Stage{"auth", Phase::head, auth_stage},
+    Stage{"rate_limit", Phase::head, rate_limit_stage},
     Stage{"params", Phase::head, params_stage},
     Stage{"media", Phase::head, media_stage},
     Stage{"body", Phase::body, body_stage},

@@ -22,7 +22,8 @@ struct Stage {
     Status (*run)(Exchange&);
 };
 
-/// The stages every request goes through, in order: framing, match, auth, params, media (the
+/// The stages every request goes through, in order: framing, match, auth, rate_limit, params,
+/// media (the
 /// body's declared type and size), then body. Forwarding and the normalising of the upstream's
 /// answer follow in RequestPipeline. A new stage is a new stage_*.cpp and one line in this
 /// list (stages.cpp).

@@ -25,7 +25,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kAdminEndpoints = "GET /healthz, /readyz, /routes and /metrics";
+constexpr std::string_view kAdminEndpoints = "GET /healthz, /readyz, /routes, /upstreams and /metrics";
 
 std::string iso8601(std::chrono::system_clock::time_point when) {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
@@ -94,11 +94,8 @@ std::string routes_json(const Config& config, const ConfigStore& store) {
 
 AdminServer::AdminServer(const tcp::endpoint& listen, const ConfigStore& store,
                          const std::atomic<bool>& draining,
-                         std::function<std::string()> render_metrics)
-    : acceptor_(io_, listen),
-      store_(store),
-      draining_(draining),
-      render_metrics_(std::move(render_metrics)) {
+                         Sources sources)
+    : acceptor_(io_, listen), store_(store), draining_(draining), sources_(std::move(sources)) {
     asio::co_spawn(io_, accept_loop(), asio::detached);
     thread_ = std::thread([this] { io_.run(); });
 }
@@ -137,7 +134,7 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
         response.set(http::field::content_type, "application/json");
         const std::string_view target = request.target();
         const bool known = target == "/healthz" || target == "/readyz" || target == "/routes" ||
-                           target == "/metrics";
+                           target == "/upstreams" || target == "/metrics";
         if (!known) {
             // Refused like the data port refuses: an ErrorMessage a script can parse.
             response = render_error(Error{Errc::route_not_found,
@@ -154,13 +151,31 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
             response.body() = R"({"status":"alive"})";
         } else if (target == "/readyz") {
             const bool draining = draining_.load(std::memory_order_relaxed);
-            response.result(draining ? http::status::service_unavailable : http::status::ok);
-            response.body() = draining ? R"({"status":"draining"})" : R"({"status":"ready"})";
+            const std::string unready = draining || !sources_.unready ? std::string() : sources_.unready();
+            response.result(draining || !unready.empty() ? http::status::service_unavailable
+                                                         : http::status::ok);
+            if (draining) {
+                response.body() = R"({"status":"draining"})";
+            } else if (!unready.empty()) {
+                rapidjson::StringBuffer buffer;
+                rapidjson::Writer<rapidjson::StringBuffer> json(buffer);
+                json.StartObject();
+                json.Key("status");
+                json.String("unready");
+                json.Key("reason");
+                json.String(unready);
+                json.EndObject();
+                response.body().assign(buffer.GetString(), buffer.GetSize());
+            } else {
+                response.body() = R"({"status":"ready"})";
+            }
         } else if (target == "/routes") {
             response.body() = routes_json(*store_.current(), store_);
+        } else if (target == "/upstreams") {
+            response.body() = sources_.upstreams ? sources_.upstreams() : "{}";
         } else {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-            response.body() = render_metrics_();
+            response.body() = sources_.metrics();
         }
         response.keep_alive(request.keep_alive());
         response.prepare_payload();

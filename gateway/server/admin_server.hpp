@@ -17,14 +17,21 @@
 namespace gateway {
 
 /// The operators' listener (`--admin HOST:PORT`), on its own thread so that a slow scrape never
-/// delays a request: GET /healthz (the process is alive), /readyz (config loaded and not
-/// draining; 503 otherwise), /routes (the active route table as JSON, with the config's hash
+/// delays a request: GET /healthz (the process is alive), /readyz (config loaded, not
+/// draining, and every upstream of limits.ready_requires_upstreams with a healthy endpoint;
+/// 503 otherwise), /upstreams (each upstream's endpoints: health, ejection, load), /routes (the active route table as JSON, with the config's hash
 /// and load time), /metrics (Prometheus text format).
 class AdminServer {
 public:
-    /// `render_metrics` answers the /metrics body; it runs on the admin thread.
+    /// What the admin port asks the rest of the process, on the admin thread.
+    struct Sources {
+        std::function<std::string()> metrics;    // the /metrics body
+        std::function<std::string()> upstreams;  // the /upstreams body
+        /// Why the process is not ready besides draining (empty: it is).
+        std::function<std::string()> unready;
+    };
     AdminServer(const boost::asio::ip::tcp::endpoint& listen, const ConfigStore& store,
-                const std::atomic<bool>& draining, std::function<std::string()> render_metrics);
+                const std::atomic<bool>& draining, Sources sources);
     ~AdminServer();
     AdminServer(const AdminServer&) = delete;
     AdminServer& operator=(const AdminServer&) = delete;
@@ -40,7 +47,7 @@ private:
     boost::asio::ip::tcp::acceptor acceptor_;
     const ConfigStore& store_;
     const std::atomic<bool>& draining_;
-    std::function<std::string()> render_metrics_;
+    Sources sources_;
     std::thread thread_;
 };
 

@@ -131,6 +131,9 @@ struct Connection {
         }
         record.bytes_out = bytes_written;
         if (reply.rejection) context.metrics.count_rejection(*reply.rejection);
+        if (reply.rejection == Errc::rate_limited && reply.route) {
+            context.metrics.count_rate_limited(reply.route->name);
+        }
         // Metric labels: the route, or "none" and a bounded method label for what matched none.
         const std::string_view route_label = reply.route ? std::string_view(reply.route->name) : "none";
         if (reply.route) method_label = reply.route->method;
@@ -211,6 +214,8 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     // A request keeps the config snapshot it started with, whatever happens meanwhile.
     const std::shared_ptr<const Config> config = context.config;
     Exchange exchange(*config, &header);
+    exchange.rate_limiter = context.rate_limiter;
+    exchange.client_address = connection.client_address;
     if (const auto content_length = parser.content_length()) exchange.content_length = *content_length;
     exchange.chunked = parser.chunked();
     ClientSide client{connection.stream, buffer, parser, connection.limits,

@@ -41,6 +41,8 @@ struct ClientContext {
     std::unordered_set<TimedStream*> idle_streams{};
     /// Failed TLS handshakes are logged through it (shared by the workers: a line a second).
     LogThrottle* handshake_log = nullptr;
+    /// The routes' rate limits, shared by the workers; null: none applied.
+    RateLimiter* rate_limiter = nullptr;
 };
 
 /// Takes over an accepted client connection: reads a request head within its limits, admits

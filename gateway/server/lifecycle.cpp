@@ -56,6 +56,7 @@ std::shared_ptr<const Config> Lifecycle::reload(std::vector<std::unique_ptr<Work
         }
     }
     store_.publish(loaded.config);
+    if (on_applied_) on_applied_(loaded.config);
     if (access_log_) access_log_->write(config_line(*loaded.config, "config_reloaded"));
     std::cerr << "gateway: reloaded " << store_.path() << ": config " << loaded.config->source_hash
               << ", " << loaded.config->routes.size() << " routes";

@@ -26,6 +26,12 @@ public:
     Lifecycle(std::chrono::milliseconds drain_timeout, ConfigStore& store, AccessLog* access_log)
         : drain_timeout_(drain_timeout), store_(store), access_log_(access_log) {}
 
+    /// Called with each config once every worker serves it (on the control thread): what
+    /// the process keeps besides the workers follows it (health checks, shared state).
+    void on_config_applied(std::function<void(const std::shared_ptr<const Config>&)> hook) {
+        on_applied_ = std::move(hook);
+    }
+
     /// Set from the first signal on; the admin endpoint's /readyz reads it.
     const std::atomic<bool>& draining() const noexcept { return draining_; }
 
@@ -42,6 +48,7 @@ private:
     std::chrono::milliseconds drain_timeout_;
     ConfigStore& store_;
     AccessLog* access_log_;
+    std::function<void(const std::shared_ptr<const Config>&)> on_applied_;
     std::atomic<bool> draining_{false};
 };
 

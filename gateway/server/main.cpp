@@ -27,7 +27,9 @@
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
 #include "server/lifecycle.hpp"
+#include "server/upstream_status.hpp"
 #include "server/worker.hpp"
+#include "upstream/health_checker.hpp"
 
 namespace {
 
@@ -56,10 +58,14 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     std::vector<std::unique_ptr<Worker>> workers;
     ListenAddresses listen{command_line.listen, command_line.listen_tls};
     LogThrottle handshake_log;  // before the workers, which log through it
+    UpstreamStates upstream_states;  // before the workers, which share it
+    RateLimiter rate_limiter;        // likewise
+    rate_limiter.retain(config->routes);
     try {
         for (unsigned i = 0; i < threads; ++i) {
             workers.push_back(std::make_unique<Worker>(config, listen, open_connections,
-                                                       access_log.get(), handshake_log));
+                                                       access_log.get(), handshake_log,
+                                                       upstream_states, rate_limiter));
             // Port 0: the others join the ports the first one was given.
             listen = workers.front()->local_endpoints();
         }
@@ -72,11 +78,19 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
         return 1;
     }
     Lifecycle lifecycle(command_line.drain_timeout, store, access_log.get());
+    HealthChecker health_checker(upstream_states);
+    health_checker.apply(config);
+    lifecycle.on_config_applied([&](const std::shared_ptr<const Config>& applied) {
+        upstream_states.retain(*applied);
+        rate_limiter.retain(applied->routes);
+        health_checker.apply(applied);
+    });
     std::unique_ptr<AdminServer> admin;
     if (command_line.admin) {
         try {
             // Each worker copies its counters on its own thread; the sum is serialised here.
-            const auto render = [&workers, &open_connections, &store, &access_log] {
+            const auto render = [&workers, &open_connections, &store, &access_log, &upstream_states,
+                                 &rate_limiter] {
                 WorkerMetrics summed;
                 ProcessGauges gauges;
                 for (auto& worker : workers) {
@@ -89,10 +103,28 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                 gauges.config_loads = store.reloads();
                 gauges.config_reload_failures = store.failed_reloads();
                 if (access_log) gauges.access_log_dropped_lines = access_log->dropped_lines();
+                const auto current = store.current();
+                gauges.upstreams = upstream_samples(*current, upstream_states,
+                                                    std::chrono::steady_clock::now());
+                for (const auto& route : current->routes) {
+                    if (route.rate_limit) {
+                        gauges.rate_limit_keys.emplace_back(route.name, rate_limiter.keys(route.name));
+                    }
+                }
                 return render_metrics(summed, gauges);
             };
+            AdminServer::Sources sources{
+                render,
+                [&] {
+                    return upstreams_json(*store.current(), upstream_states,
+                                          std::chrono::steady_clock::now());
+                },
+                [&] {
+                    return unready_upstreams(*store.current(), upstream_states,
+                                             std::chrono::steady_clock::now());
+                }};
             admin = std::make_unique<AdminServer>(*command_line.admin, store, lifecycle.draining(),
-                                                  render);
+                                                  std::move(sources));
         } catch (const boost::system::system_error& e) {
             std::cerr << "gateway: cannot listen on " << *command_line.admin
                       << " (--admin): " << e.code().message() << "\n";

@@ -33,9 +33,11 @@ struct ListenAddresses {
 class Worker {
 public:
     /// `access_log` may be null (no log); it and `handshake_log` must outlive the worker.
+    /// `upstream_states` and `rate_limiter` (what all workers share of the upstreams and of
+    /// the routes' limits) must outlive it too.
     Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
            std::atomic<std::size_t>& open_connections, AccessLog* access_log,
-           LogThrottle& handshake_log);
+           LogThrottle& handshake_log, UpstreamStates& upstream_states, RateLimiter& rate_limiter);
 
     /// The bound addresses (the real ports when asked for port 0).
     ListenAddresses local_endpoints() const;

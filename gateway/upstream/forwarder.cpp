@@ -1,6 +1,7 @@
 #include "upstream/forwarder.hpp"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -11,6 +12,7 @@
 #include "io/tls_error.hpp"
 #include "io/write_message.hpp"
 #include "upstream/answer_status.hpp"
+#include "upstream/endpoint_picker.hpp"
 
 namespace gateway {
 
@@ -209,6 +211,31 @@ Task<void> exchange(UpstreamConnection& connection, const UpstreamRequest& reque
 
 }  // namespace
 
+Forwarder::Forwarder(Executor executor, WorkerMetrics& metrics, UpstreamStates& states,
+                     Post post_here)
+    : executor_(std::move(executor)),
+      metrics_(metrics),
+      states_(states),
+      post_here_(std::move(post_here)),
+      random_state_(reinterpret_cast<std::uintptr_t>(this) ^
+                    static_cast<std::uint64_t>(Clock::now().time_since_epoch().count())) {}
+
+Forwarder::Forwarder(Executor executor, WorkerMetrics& metrics)
+    : executor_(executor),
+      metrics_(metrics),
+      own_states_(std::make_unique<UpstreamStates>()),
+      states_(*own_states_),
+      post_here_([executor](std::function<void()> task) { asio::post(executor, std::move(task)); }),
+      random_state_(reinterpret_cast<std::uintptr_t>(this) | 1) {}
+
+std::uint64_t Forwarder::next_random() noexcept {
+    // xorshift64*: the picks of least_request need speed, not secrecy.
+    random_state_ ^= random_state_ >> 12;
+    random_state_ ^= random_state_ << 25;
+    random_state_ ^= random_state_ >> 27;
+    return random_state_ * 0x2545F4914F6CDD1DULL;
+}
+
 std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstream,
                                                     const Endpoint& endpoint) {
     auto& pool = pools_[endpoint.pool_key];
@@ -229,64 +256,131 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
     return pool;
 }
 
-void Forwarder::retain_only(const Config& config) {
+Forwarder::UpstreamSlot Forwarder::make_slot(const UpstreamConfig& upstream, bool adopt) {
+    UpstreamSlot slot;
+    slot.state = states_.get(upstream.name);
+    slot.endpoints = slot.state->endpoints_for(upstream, adopt);
+    for (const auto& endpoint : upstream.endpoints) slot.pools.push_back(pool_for(upstream, endpoint));
+    // One queue per upstream and worker, whatever the config version: waiting requests of
+    // an older snapshot and of the new one wait in the same line.
+    for (const auto& kept : slots_) {
+        if (kept.state == slot.state) slot.queue = kept.queue;
+    }
+    if (!slot.queue) slot.queue = std::make_shared<AdmissionQueue>(executor_, slot.state, post_here_);
+    slot.turn = &turns_[slot.state.get()];
+    return slot;
+}
+
+void Forwarder::retain_only(std::shared_ptr<const Config> config) {
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> kept;
-    for (const auto& upstream : config.upstreams) {
+    for (const auto& upstream : config->upstreams) {
         for (const auto& endpoint : upstream.endpoints) {
             const std::string& key = endpoint.pool_key;
             if (auto it = pools_.find(key); it != pools_.end()) kept.emplace(key, it->second);
         }
     }
     pools_ = std::move(kept);
+    std::vector<UpstreamSlot> slots;
+    for (const auto& upstream : config->upstreams) slots.push_back(make_slot(upstream, true));
+    slots_ = std::move(slots);
+    config_ = std::move(config);
 }
 
 Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRequest& request,
                                 UpstreamReply& reply) {
-    // Round-robin over several endpoints; one needs no turn.
-    const std::size_t turn =
-        upstream.endpoints.size() == 1 ? 0 : next_endpoint_[upstream.name]++;
-    // A copy, not a reference: a reload may drop the pool from the table while we wait.
-    const Endpoint& endpoint = upstream.endpoints[turn % upstream.endpoints.size()];
-    reply.endpoint = &endpoint;
-    const std::shared_ptr<ConnectionPool> pool = pool_for(upstream, endpoint);
-    const auto deadline = Clock::now() + upstream.request_timeout;
+    // The config in force has its slots ready; a request of an older snapshot (one that
+    // straddles a reload) makes its own for the while.
+    std::optional<UpstreamSlot> straddling;
+    UpstreamSlot* slot = nullptr;
+    const UpstreamConfig* first = config_ ? config_->upstreams.data() : nullptr;
+    if (first && &upstream >= first && &upstream < first + slots_.size()) {
+        slot = &slots_[static_cast<std::size_t>(&upstream - first)];
+    } else {
+        slot = &straddling.emplace(make_slot(upstream, false));
+    }
+    UpstreamState& state = *slot->state;
+
+    InFlightSlot in_flight;
+    if (upstream.max_in_flight > 0) {
+        auto admitted = co_await slot->queue->admit(upstream);
+        if (!admitted) co_return std::move(admitted).error();
+        in_flight = std::move(*admitted);
+    }
+    const auto admitted_at = Clock::now();
+    const auto deadline = admitted_at + upstream.request_timeout;
+    if (upstream.retry_budget_percent) state.retry_budget().count_request(admitted_at);
+    std::optional<std::size_t> avoid;
     for (int attempt = 0;; ++attempt) {
         const auto started = Clock::now();
+        const EndpointChoice choice = pick_endpoint(slot->endpoints, upstream.load_balancing,
+                                                    *slot->turn, next_random(), started, avoid);
+        if (choice.panic) state.panics.fetch_add(1, std::memory_order_relaxed);
+        EndpointState& endpoint_state = *slot->endpoints[choice.index];
+        reply.endpoint = &upstream.endpoints[choice.index];
+        // A copy, not a reference: a reload may drop the pool from the table while we wait.
+        const std::shared_ptr<ConnectionPool> pool = slot->pools[choice.index];
+        endpoint_state.in_flight.fetch_add(1, std::memory_order_relaxed);
+        struct Leaving {
+            EndpointState& endpoint;
+            ~Leaving() { endpoint.in_flight.fetch_sub(1, std::memory_order_relaxed); }
+        } leaving{endpoint_state};
+
         std::optional<ConnectionPool::Lease> lease;
         if (attempt == 0) lease = pool->take_idle();  // the usual case, no waiting
+        Exchange result;
+        bool connected = true;
         if (!lease) {
             auto acquired = co_await pool->acquire(attempt > 0, deadline);
-            if (!acquired) {
-                metrics_.count_upstream(upstream.name, Clock::now() - started, &acquired.error().errc);
-                co_return std::move(acquired).error();
+            if (acquired) {
+                lease = std::move(*acquired);
+            } else {
+                connected = false;
+                result.error = std::move(acquired).error();
+                result.nothing_received = true;
             }
-            lease = std::move(*acquired);
         }
-        Exchange result;
-        co_await exchange(*lease->connection, request, upstream, pool->name(), deadline,
-                          reply.response, result);
+        if (connected) {
+            co_await exchange(*lease->connection, request, upstream, pool->name(), deadline,
+                              reply.response, result);
+        }
         metrics_.count_upstream(upstream.name, Clock::now() - started,
                                 result.answered ? nullptr : &result.error.errc);
         if (result.answered) {
+            const unsigned status = reply.response.result_int();
+            if (status >= 500) {
+                state.record_failure(endpoint_state, upstream,
+                                     "answered " + std::to_string(status), Clock::now());
+            } else {
+                UpstreamState::record_success(endpoint_state);
+            }
             if (result.parser) {
                 reply.rest = std::make_unique<StreamingBody>(
                     pool, std::move(lease->connection), std::move(result.parser),
                     std::move(reply.response.body()), result.content_length,
                     /*upstream_keep_alive=*/reply.response.keep_alive(), upstream.request_timeout);
+                reply.rest->hold(std::move(in_flight));
                 reply.response.body().clear();
             } else {
                 pool->release(std::move(lease->connection), result.keep_alive);
             }
             co_return Ok{};
         }
-        pool->release(std::move(lease->connection), false);
+        if (connected) pool->release(std::move(lease->connection), false);
+        state.record_failure(endpoint_state, upstream, result.error.detail, Clock::now());
         // A failure before any response byte came back (typically a pooled connection the
         // upstream closed while idle, or one reset under load) is tried once more on a fresh
         // connection. Only for idempotent methods: a PATCH may have been received and acted
-        // upon, and must not be applied twice.
-        const bool retry = attempt == 0 && result.nothing_received &&
-                           is_idempotent(request.method) && Clock::now() < deadline;
-        if (!retry) co_return std::move(result.error);
+        // upon, and must not be applied twice. A connection that could not be made carried
+        // nothing: any method may try another endpoint.
+        const bool may_retry = connected ? result.nothing_received && is_idempotent(request.method)
+                                         : upstream.endpoints.size() > 1;
+        if (attempt > 0 || !may_retry || Clock::now() >= deadline) co_return std::move(result.error);
+        if (upstream.retry_budget_percent &&
+            !state.retry_budget().try_spend(*upstream.retry_budget_percent, Clock::now())) {
+            state.retry_budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+            co_return std::move(result.error);
+        }
+        avoid = choice.index;
     }
 }
 

@@ -15,8 +15,10 @@
 #include "config/config.hpp"
 #include "core/result.hpp"
 #include "observe/worker_metrics.hpp"
+#include "upstream/admission_queue.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/streaming_body.hpp"
+#include "upstream/upstream_state.hpp"
 #include "io/executor.hpp"
 
 namespace gateway {
@@ -43,37 +45,67 @@ struct UpstreamReply {
 
 /// Sends requests to upstreams over this worker's pools, with the upstream's deadlines, and
 /// turns every transport failure into an Errc (502 unreachable/reset/bad response, 504 timeout).
-/// A request that failed before any response byte arrived is sent once more on a fresh
-/// connection when its method is idempotent.
+/// On the way it applies the upstream's protections, whose state the whole process shares
+/// (UpstreamStates): the max_in_flight gate and its queue, the choice of an available endpoint
+/// (round robin or least request, skipping ejected and unhealthy ones), outlier detection, and
+/// the retry budget. A request that failed before any response byte arrived is sent once more,
+/// to another endpoint where there is one, when its method is idempotent; one whose connection
+/// could not be made, whatever its method, when the upstream has another endpoint.
 ///
 /// Pools are keyed by endpoint and pool settings, not by config version: a reload that keeps an
 /// endpoint keeps its warm connections, and a request still running on the previous snapshot
 /// finds the pool its snapshot names.
 class Forwarder {
 public:
-    Forwarder(Executor executor, WorkerMetrics& metrics)
-        : executor_(std::move(executor)), metrics_(metrics) {}
+    using Post = AdmissionQueue::Post;
+
+    /// `states` outlives the forwarder; `post_here` runs a task on this worker's thread from
+    /// any thread (how another worker wakes requests waiting here for a slot).
+    Forwarder(Executor executor, WorkerMetrics& metrics, UpstreamStates& states, Post post_here);
+    /// A forwarder with states of its own, for tests of one worker.
+    Forwarder(Executor executor, WorkerMetrics& metrics);
 
     /// `upstream` comes from the request's own config snapshot. The answer goes into `reply`
     /// (filled in place, not moved out through the coroutine); the Status says why none came.
     Task<Status> forward(const UpstreamConfig& upstream, const UpstreamRequest& request,
                          UpstreamReply& reply);
 
-    /// Keeps the pools `config` uses and drops the others: their idle connections close now,
-    /// their busy ones when the requests on them finish.
-    void retain_only(const Config& config);
+    /// Serves `config` from now on: keeps the pools it uses and drops the others (their idle
+    /// connections close now, their busy ones when the requests on them finish), and binds
+    /// its upstreams to their shared states.
+    void retain_only(std::shared_ptr<const Config> config);
 
     /// Open connections over all pools, for tests and metrics.
     std::size_t open_connections() const noexcept;
 
 private:
+    /// What this worker keeps per upstream of the config in force: the shared state, the
+    /// endpoints' states and pools in the config's order, the waiting queue, the turn.
+    struct UpstreamSlot {
+        std::shared_ptr<UpstreamState> state;
+        std::vector<std::shared_ptr<EndpointState>> endpoints;
+        std::vector<std::shared_ptr<ConnectionPool>> pools;
+        std::shared_ptr<AdmissionQueue> queue;
+        std::size_t* turn = nullptr;  // in turns_: shared by the slots of one upstream
+    };
+
     std::shared_ptr<ConnectionPool> pool_for(const UpstreamConfig& upstream,
                                              const Endpoint& endpoint);
+    UpstreamSlot make_slot(const UpstreamConfig& upstream, bool adopt);
+    std::uint64_t next_random() noexcept;
 
     Executor executor_;
     WorkerMetrics& metrics_;
+    std::unique_ptr<UpstreamStates> own_states_;  // only for the tests' constructor
+    UpstreamStates& states_;
+    Post post_here_;
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> pools_;
-    std::unordered_map<std::string, std::size_t> next_endpoint_;  // round-robin, by upstream name
+    std::shared_ptr<const Config> config_;  // the one in force; its upstreams index slots_
+    std::vector<UpstreamSlot> slots_;
+    /// Round-robin turns by upstream state, for every config version alike (a request of an
+    /// older snapshot takes the next turn too). Never erased: one entry per upstream name seen.
+    std::unordered_map<const UpstreamState*, std::size_t> turns_;
+    std::uint64_t random_state_;
 };
 
 }  // namespace gateway

@@ -34,6 +34,7 @@ StreamingBody::~StreamingBody() {
 }
 
 void StreamingBody::finish(bool reusable) {
+    slot_ = InFlightSlot();  // the upstream is done with this request
     if (auto pool = pool_.lock()) {
         pool->release(std::move(connection_), reusable);
     } else {

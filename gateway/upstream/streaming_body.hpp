@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include "upstream/admission_queue.hpp"
 #include "upstream/connection_pool.hpp"
 #include "upstream/header_policy.hpp"
 #include "io/executor.hpp"
@@ -47,6 +48,10 @@ public:
     Task<Relayed> relay(TimedStream& client, const boost::beast::http::response_header<>& head,
                         ClientHeadEdits edits, std::chrono::milliseconds write_timeout);
 
+    /// The upstream's max_in_flight slot: the request is with the upstream until its body
+    /// has been relayed.
+    void hold(InFlightSlot slot) { slot_ = std::move(slot); }
+
 private:
     void finish(bool reusable);
 
@@ -57,6 +62,7 @@ private:
     std::optional<std::uint64_t> content_length_;
     bool upstream_keep_alive_;
     std::chrono::milliseconds read_timeout_;
+    InFlightSlot slot_;
 };
 
 }  // namespace gateway

@@ -97,11 +97,12 @@ Gateway::Gateway(const GatewayOptions& options, const std::string& default_upstr
         "127.0.0.1:0",
         "--threads",
         std::to_string(options.threads),
-        "--upstream",
-        "selfCareSocket=" + options.self_care_endpoint.value_or(default_upstream),
-        "--upstream",
-        "penalties=" + options.penalties_endpoint.value_or(default_upstream),
     };
+    if (!options.endpoints_from_config) {
+        args.insert(args.end(),
+                    {"--upstream", "selfCareSocket=" + options.self_care_endpoint.value_or(default_upstream),
+                     "--upstream", "penalties=" + options.penalties_endpoint.value_or(default_upstream)});
+    }
     if (options.upstream_timeout_ms) {
         args.push_back("--upstream-timeout-ms");
         args.push_back(std::to_string(*options.upstream_timeout_ms));

@@ -73,6 +73,9 @@ struct GatewayOptions {
     /// HOST:PORT per upstream; an upstream not named here is pointed at the mock.
     std::optional<std::string> self_care_endpoint;
     std::optional<std::string> penalties_endpoint;
+    /// The endpoints are the config's own: no --upstream overrides (which a reload would
+    /// apply again over the file's).
+    bool endpoints_from_config = false;
     std::vector<std::string> extra_args;
 };
 
