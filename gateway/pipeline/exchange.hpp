@@ -32,8 +32,10 @@ struct Exchange {
     /// The parsed request head; null when a caller starts from `head` itself (the framing
     /// stage then has nothing to do).
     const boost::beast::http::request_header<>* message;
-    /// The process's rate limits (null: none are applied) and who the request came from.
+    /// The process's rate limits (null: none are applied), this worker's view of them (null:
+    /// the limiter is asked under its lock), and who the request came from.
     RateLimiter* rate_limiter = nullptr;
+    RateLimiter::WorkerView* rate_view = nullptr;
     std::string_view client_address;
     std::optional<std::uint64_t> content_length;  // as the parser read it
     bool chunked = false;

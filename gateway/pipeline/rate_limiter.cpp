@@ -7,6 +7,7 @@
 #include <limits>
 #include <list>
 #include <mutex>
+#include <thread>
 
 namespace gateway {
 namespace {
@@ -95,9 +96,28 @@ struct StoredHash {
     std::size_t operator()(const HashedKey& key) const noexcept { return key.hash; }
 };
 
-// Its own cache line: workers on different shards do not bounce each other's mutex.
+// A lock for critical sections of a few dozen instructions (a hash lookup and a list splice):
+// cheaper than a mutex's calls into pthread when free, which it nearly always is, and yielding
+// when a holder was preempted rather than burning its time slice.
+class SpinLock {
+public:
+    void lock() noexcept {
+        int spins = 0;
+        while (locked_.exchange(true, std::memory_order_acquire)) {
+            while (locked_.load(std::memory_order_relaxed)) {
+                if (++spins > 64) std::this_thread::yield();
+            }
+        }
+    }
+    void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+private:
+    std::atomic<bool> locked_{false};
+};
+
+// Its own cache line: workers on different shards do not bounce each other's lock.
 struct alignas(64) Shard {
-    std::mutex mutex;
+    mutable SpinLock lock;
     std::list<Bucket> lru;  // most recently used first
     std::unordered_map<HashedKey, std::list<Bucket>::iterator, StoredHash> index;
     std::size_t capacity = 1;
@@ -107,7 +127,8 @@ struct alignas(64) Shard {
     // index nodes so that a flood of new keys costs no allocation either.
     Bucket& find_or_add(std::string_view key, std::size_t hash) {
         if (const auto found = index.find(HashedKey{key, hash}); found != index.end()) {
-            lru.splice(lru.begin(), lru, found->second);
+            // A key that comes again and again (one busy client) is already at the front.
+            if (found->second != lru.begin()) lru.splice(lru.begin(), lru, found->second);
             return *found->second;
         }
         if (index.size() < capacity) {
@@ -168,8 +189,7 @@ struct RateLimiter::Table {
         }
     }
 
-    RateDecision decide(const RateLimit& current, std::string_view key, Nanos now) {
-        const Gcra gcra = gcra_of(current);
+    RateDecision decide(const RateLimit& current, std::string_view key, Nanos now, Gcra gcra) {
         if (current.key == RateLimit::Key::route) {
             // One bucket, one number: a compare-and-swap, no lock and no hashing.
             Nanos tat = route_tat.load(std::memory_order_relaxed);
@@ -184,7 +204,7 @@ struct RateLimiter::Table {
         const std::size_t hash = std::hash<std::string_view>{}(key);
         // The high bits pick the shard; the index uses the hash modulo its bucket count.
         Shard& shard = shards[(hash >> 32) % shard_count];
-        const std::lock_guard lock(shard.mutex);
+        const std::lock_guard lock(shard.lock);
         Bucket& bucket = shard.find_or_add(key, hash);
         const Step next = step(bucket.tat, now, gcra);
         bucket.tat = next.tat;
@@ -194,7 +214,7 @@ struct RateLimiter::Table {
     std::size_t size() const {
         std::size_t count = route_tat.load(std::memory_order_relaxed) != kFull ? 1 : 0;
         for (std::size_t i = 0; i < shard_count; ++i) {
-            const std::lock_guard lock(shards[i].mutex);
+            const std::lock_guard lock(shards[i].lock);
             count += shards[i].index.size();
         }
         return count;
@@ -215,7 +235,7 @@ RateDecision RateLimiter::decide(std::string_view route, const RateLimit& limit,
     {
         const std::shared_lock lock(mutex_);
         if (const auto found = tables_.find(route); found != tables_.end()) {
-            return found->second->decide(limit, key, at);
+            return found->second->decide(limit, key, at, gcra_of(limit));
         }
     }
     // A route's first request (its config was not retained yet): the only exclusive lock a
@@ -223,9 +243,32 @@ RateDecision RateLimiter::decide(std::string_view route, const RateLimit& limit,
     const std::unique_lock lock(mutex_);
     auto found = tables_.find(route);
     if (found == tables_.end()) {
-        found = tables_.emplace(std::string(route), std::make_unique<Table>(limit)).first;
+        found = tables_.emplace(std::string(route), std::make_shared<Table>(limit)).first;
     }
-    return found->second->decide(limit, key, at);
+    return found->second->decide(limit, key, at, gcra_of(limit));
+}
+
+RateDecision RateLimiter::decide(WorkerView& view, std::string_view route, const RateLimit& limit,
+                                 std::string_view key, std::chrono::steady_clock::time_point now) {
+    const auto generation = generation_.load(std::memory_order_acquire);
+    if (view.generation_ != generation) {
+        // Once per reload and worker: the shared lock, and copies of the tables' pointers.
+        const std::shared_lock lock(mutex_);
+        view.entries_.clear();
+        for (const auto& [address, table] : by_limit_) {
+            const Gcra gcra = gcra_of(*address);
+            view.entries_.push_back({address, table, gcra.interval, gcra.tolerance});
+        }
+        view.generation_ = generation_.load(std::memory_order_relaxed);
+    }
+    // The config in force finds its table by the limit's address: no lock, no hashing of the
+    // route's name. A request of an older snapshot goes by the name.
+    for (const auto& entry : view.entries_) {
+        if (entry.limit == &limit) {
+            return entry.table->decide(limit, key, nanos(now), Gcra{entry.interval, entry.tolerance});
+        }
+    }
+    return decide(route, limit, key, now);
 }
 
 void RateLimiter::retain(const std::vector<RouteConfig>& routes) {
@@ -241,15 +284,20 @@ void RateLimiter::retain(const std::vector<RouteConfig>& routes) {
             continue;
         }
         if (!same_limit(it->second->limit, *wanted->second)) {
-            it->second = std::make_unique<Table>(*wanted->second);
+            it->second = std::make_shared<Table>(*wanted->second);
         }
         ++it;
     }
     // Made now rather than by their first request, which would take the exclusive lock.
     for (const auto& [name, limit] : limited) {
         if (!tables_.contains(name))
-            tables_.emplace(std::string(name), std::make_unique<Table>(*limit));
+            tables_.emplace(std::string(name), std::make_shared<Table>(*limit));
     }
+    // Only the addresses of the routes just retained: they stay valid while their config does,
+    // and a config freed since cannot alias them (it was retained before this one was made).
+    by_limit_.clear();
+    for (const auto& [name, limit] : limited) by_limit_.emplace_back(limit, tables_.find(name)->second);
+    generation_.fetch_add(1, std::memory_order_release);
 }
 
 std::size_t RateLimiter::keys(std::string_view route) const {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <atomic>
 #include <memory>
 #include <shared_mutex>
 #include <string>
@@ -42,6 +43,31 @@ public:
     RateLimiter(const RateLimiter&) = delete;
     RateLimiter& operator=(const RateLimiter&) = delete;
 
+    struct Table;
+
+    /// What one worker keeps of the limiter, so that its requests find their route's buckets
+    /// without a lock: the tables of the routes last retained, by the address of their limit
+    /// (and its constants), refreshed on the first request after each retain(). One thread's.
+    class WorkerView {
+    public:
+        WorkerView() = default;
+
+    private:
+        friend class RateLimiter;
+        struct Entry {
+            const RateLimit* limit;
+            std::shared_ptr<Table> table;  // kept alive until the next refresh
+            std::int64_t interval;
+            std::int64_t tolerance;
+        };
+        std::uint64_t generation_ = 0;  // never the limiter's: it starts at 1
+        std::vector<Entry> entries_;
+    };
+
+    /// decide() for a worker with its view: the same verdicts, without the limiter's lock.
+    RateDecision decide(WorkerView& view, std::string_view route, const RateLimit& limit,
+                        std::string_view key, std::chrono::steady_clock::time_point now);
+
     /// Takes one token from the bucket of `key` (the client address, the header's value; ignored
     /// for Key::route) on route `route`, limited by `limit`, at `now`. Never allocates once the
     /// route's table and the key's bucket exist.
@@ -57,7 +83,6 @@ public:
     std::size_t keys(std::string_view route) const;
 
 private:
-    struct Table;
     struct NameHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {
@@ -66,7 +91,12 @@ private:
     };
 
     mutable std::shared_mutex mutex_;  // shared by decide() and keys(); retain() alone excludes
-    std::unordered_map<std::string, std::unique_ptr<Table>, NameHash, std::equal_to<>> tables_;
+    std::unordered_map<std::string, std::shared_ptr<Table>, NameHash, std::equal_to<>> tables_;
+    /// The tables of the last retained routes, by the address of their RateLimit: those
+    /// addresses stay valid while their config does, and no config freed since can alias them
+    /// (each was retained before the next one was made).
+    std::vector<std::pair<const RateLimit*, std::shared_ptr<Table>>> by_limit_;
+    std::atomic<std::uint64_t> generation_{1};  // bumped by each retain()
 };
 
 /// The `RateLimit-Policy` field value for `limit` (draft-ietf-httpapi-ratelimit-headers):

@@ -44,8 +44,10 @@ Status rate_limit_stage(Exchange& exchange) {
             key = it->value();
         }
     }
+    const auto now = std::chrono::steady_clock::now();
     const RateDecision decision =
-        exchange.rate_limiter->decide(route.name, limit, key, std::chrono::steady_clock::now());
+        exchange.rate_view ? exchange.rate_limiter->decide(*exchange.rate_view, route.name, limit, key, now)
+                           : exchange.rate_limiter->decide(route.name, limit, key, now);
     if (decision.allowed) return Ok{};
     const auto retry_after = retry_after_seconds(decision);
     Error error{Errc::rate_limited,

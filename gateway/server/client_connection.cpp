@@ -215,6 +215,7 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     const std::shared_ptr<const Config> config = context.config;
     Exchange exchange(*config, &header);
     exchange.rate_limiter = context.rate_limiter;
+    exchange.rate_view = &context.rate_view;
     exchange.client_address = connection.client_address;
     if (const auto content_length = parser.content_length()) exchange.content_length = *content_length;
     exchange.chunked = parser.chunked();

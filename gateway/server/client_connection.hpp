@@ -41,8 +41,10 @@ struct ClientContext {
     std::unordered_set<TimedStream*> idle_streams{};
     /// Failed TLS handshakes are logged through it (shared by the workers: a line a second).
     LogThrottle* handshake_log = nullptr;
-    /// The routes' rate limits, shared by the workers; null: none applied.
+    /// The routes' rate limits, shared by the workers (null: none applied), and this worker's
+    /// lock-free view of them.
     RateLimiter* rate_limiter = nullptr;
+    RateLimiter::WorkerView rate_view{};
 };
 
 /// Takes over an accepted client connection: reads a request head within its limits, admits

@@ -28,13 +28,17 @@ void InFlightSlot::release() noexcept {
 
 AdmissionQueue::~AdmissionQueue() { state_->gate().unsubscribe(this); }
 
-Task<Result<InFlightSlot>> AdmissionQueue::admit(const UpstreamConfig& upstream) {
+std::optional<InFlightSlot> AdmissionQueue::try_admit(const UpstreamConfig& upstream) {
     AdmissionGate& gate = state_->gate();
     max_in_flight_ = upstream.max_in_flight;
     // Newcomers do not overtake waiting requests.
-    if (gate.pending() == 0 && gate.try_enter(max_in_flight_)) {
-        co_return InFlightSlot(shared_from_this());
-    }
+    if (gate.pending() == 0 && gate.try_enter(max_in_flight_)) return InFlightSlot(shared_from_this());
+    return std::nullopt;
+}
+
+Task<Result<InFlightSlot>> AdmissionQueue::admit(const UpstreamConfig& upstream) {
+    AdmissionGate& gate = state_->gate();
+    if (auto slot = try_admit(upstream)) co_return std::move(*slot);
     const std::string name = "upstream " + upstream.name;
     if (!gate.try_wait(upstream.max_pending)) {
         state_->overflow_queue_full.fetch_add(1, std::memory_order_relaxed);

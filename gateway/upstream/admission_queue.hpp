@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "config/config.hpp"
 #include "core/result.hpp"
@@ -47,6 +48,10 @@ public:
     AdmissionQueue(Executor executor, std::shared_ptr<UpstreamState> state, Post post_here)
         : executor_(std::move(executor)), state_(std::move(state)), post_here_(std::move(post_here)) {}
     ~AdmissionQueue();
+
+    /// A slot at once if one is free and nobody waits for one: the usual case, without a
+    /// coroutine. Empty otherwise (then admit() queues).
+    std::optional<InFlightSlot> try_admit(const UpstreamConfig& upstream);
 
     /// A slot at once, or after waiting for one; or, beyond max_in_flight + max_pending or
     /// after queue_timeout_ms, Errc::upstream_overloaded (with Retry-After).

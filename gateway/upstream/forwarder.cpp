@@ -300,11 +300,14 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
     }
     UpstreamState& state = *slot->state;
 
-    InFlightSlot in_flight;
+    std::optional<InFlightSlot> in_flight;
     if (upstream.max_in_flight > 0) {
-        auto admitted = co_await slot->queue->admit(upstream);
-        if (!admitted) co_return std::move(admitted).error();
-        in_flight = std::move(*admitted);
+        in_flight = slot->queue->try_admit(upstream);
+        if (!in_flight) {
+            auto admitted = co_await slot->queue->admit(upstream);
+            if (!admitted) co_return std::move(admitted).error();
+            in_flight.emplace(std::move(*admitted));
+        }
     }
     const auto admitted_at = Clock::now();
     const auto deadline = admitted_at + upstream.request_timeout;
@@ -358,7 +361,7 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
                     pool, std::move(lease->connection), std::move(result.parser),
                     std::move(reply.response.body()), result.content_length,
                     /*upstream_keep_alive=*/reply.response.keep_alive(), upstream.request_timeout);
-                reply.rest->hold(std::move(in_flight));
+                if (in_flight) reply.rest->hold(std::move(*in_flight));
                 reply.response.body().clear();
             } else {
                 pool->release(std::move(lease->connection), result.keep_alive);
