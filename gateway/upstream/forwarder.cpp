@@ -256,18 +256,19 @@ std::shared_ptr<ConnectionPool> Forwarder::pool_for(const UpstreamConfig& upstre
     return pool;
 }
 
-Forwarder::UpstreamSlot Forwarder::make_slot(const UpstreamConfig& upstream, bool adopt) {
-    UpstreamSlot slot;
-    slot.state = states_.get(upstream.name);
-    slot.endpoints = slot.state->endpoints_for(upstream, adopt);
-    for (const auto& endpoint : upstream.endpoints) slot.pools.push_back(pool_for(upstream, endpoint));
+std::shared_ptr<Forwarder::UpstreamSlot> Forwarder::make_slot(const UpstreamConfig& upstream,
+                                                             bool adopt) {
+    auto slot = std::make_shared<UpstreamSlot>();
+    slot->state = states_.get(upstream.name);
+    slot->endpoints = slot->state->endpoints_for(upstream, adopt);
+    for (const auto& endpoint : upstream.endpoints) slot->pools.push_back(pool_for(upstream, endpoint));
     // One queue per upstream and worker, whatever the config version: waiting requests of
     // an older snapshot and of the new one wait in the same line.
     for (const auto& kept : slots_) {
-        if (kept.state == slot.state) slot.queue = kept.queue;
+        if (kept->state == slot->state) slot->queue = kept->queue;
     }
-    if (!slot.queue) slot.queue = std::make_shared<AdmissionQueue>(executor_, slot.state, post_here_);
-    slot.turn = &turns_[slot.state.get()];
+    if (!slot->queue) slot->queue = std::make_shared<AdmissionQueue>(executor_, slot->state, post_here_);
+    slot->turn = &turns_[slot->state.get()];
     return slot;
 }
 
@@ -280,7 +281,7 @@ void Forwarder::retain_only(std::shared_ptr<const Config> config) {
         }
     }
     pools_ = std::move(kept);
-    std::vector<UpstreamSlot> slots;
+    std::vector<std::shared_ptr<UpstreamSlot>> slots;
     for (const auto& upstream : config->upstreams) slots.push_back(make_slot(upstream, true));
     slots_ = std::move(slots);
     config_ = std::move(config);
@@ -290,13 +291,14 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
                                 UpstreamReply& reply) {
     // The config in force has its slots ready; a request of an older snapshot (one that
     // straddles a reload) makes its own for the while.
-    std::optional<UpstreamSlot> straddling;
-    UpstreamSlot* slot = nullptr;
+    // Held by the request, not borrowed from slots_: a reload replaces slots_ while requests
+    // wait on the upstream, and a stopping worker drops the forwarder before their frames.
+    std::shared_ptr<UpstreamSlot> slot;
     const UpstreamConfig* first = config_ ? config_->upstreams.data() : nullptr;
     if (first && &upstream >= first && &upstream < first + slots_.size()) {
-        slot = &slots_[static_cast<std::size_t>(&upstream - first)];
+        slot = slots_[static_cast<std::size_t>(&upstream - first)];
     } else {
-        slot = &straddling.emplace(make_slot(upstream, false));
+        slot = make_slot(upstream, false);
     }
     UpstreamState& state = *slot->state;
 

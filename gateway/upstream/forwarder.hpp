@@ -91,7 +91,7 @@ private:
 
     std::shared_ptr<ConnectionPool> pool_for(const UpstreamConfig& upstream,
                                              const Endpoint& endpoint);
-    UpstreamSlot make_slot(const UpstreamConfig& upstream, bool adopt);
+    std::shared_ptr<UpstreamSlot> make_slot(const UpstreamConfig& upstream, bool adopt);
     std::uint64_t next_random() noexcept;
 
     Executor executor_;
@@ -101,7 +101,7 @@ private:
     Post post_here_;
     std::unordered_map<std::string, std::shared_ptr<ConnectionPool>> pools_;
     std::shared_ptr<const Config> config_;  // the one in force; its upstreams index slots_
-    std::vector<UpstreamSlot> slots_;
+    std::vector<std::shared_ptr<UpstreamSlot>> slots_;
     /// Round-robin turns by upstream state, for every config version alike (a request of an
     /// older snapshot takes the next turn too). Never erased: one entry per upstream name seen.
     std::unordered_map<const UpstreamState*, std::size_t> turns_;

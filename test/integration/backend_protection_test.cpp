@@ -172,6 +172,20 @@ TEST_CASE("protection: a failing endpoint is ejected after consecutive_failures 
     CHECK(p.metric("gateway_upstream_endpoint_healthy{upstream=\"penalties\",endpoint=\"" + p.endpoint(0) + "\"}") == 1);
 }
 
+TEST_CASE("protection: a dead endpoint's requests go to the other one, and it is ejected after consecutive_failures") {
+    Protected p(protected_config("    outlier_detection: {consecutive_failures: 3, base_ejection_ms: 60000}\n"), 2);
+    p.mocks[1]->process().stop();  // its port now refuses connections
+    for (int i = 0; i < 12; ++i) CHECK(p.get().status == 200);  // each refused try goes on to the live one
+    const std::string upstreams = p.admin("/upstreams");
+    INFO(upstreams);
+    CHECK_THAT(endpoint_status(upstreams, p.endpoint(1)), Contains("\"ejected\":true"));
+    CHECK_THAT(endpoint_status(upstreams, p.endpoint(1)), Contains("Connection refused"));
+    // Ejected after its third refusal: the live endpoint took every request, the dead one was
+    // tried three times.
+    CHECK(p.requests_at(0) == 12);
+    CHECK(p.metric("gateway_upstream_errors_total{upstream=\"penalties\",kind=\"refused\"}") == 3);
+}
+
 TEST_CASE("protection: an ejected endpoint is tried again when its ejection is up") {
     Protected p(protected_config("    outlier_detection: {consecutive_failures: 2, base_ejection_ms: 300}\n"), 2);
     control(*p.mocks[1], "PUT", "/__mock/fault", R"({"mode":"close"})");
