@@ -110,7 +110,8 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
                            MetricType::Gauge, {}};
     MetricFamily overflow{"gateway_upstream_overflow_total",
                           "Requests refused with 503 by an upstream's max_in_flight, by reason "
-                          "(max_pending: the queue was full; queue_timeout: no slot in time)",
+                          "(max_pending: the queue was full; queue_timeout: no slot in time; "
+                          "expected_wait: the wait would have been over half of queue_timeout_ms)",
                           MetricType::Counter, {}};
     MetricFamily budget{"gateway_retry_budget_exhausted_total",
                         "Retries not made because the upstream's retry budget was spent",
@@ -131,6 +132,8 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
                                          static_cast<double>(sample.overflow_queue_full), false));
         overflow.metric.push_back(scalar({{"upstream", name}, {"reason", "queue_timeout"}},
                                          static_cast<double>(sample.overflow_queue_timeout), false));
+        overflow.metric.push_back(scalar({{"upstream", name}, {"reason", "expected_wait"}},
+                                         static_cast<double>(sample.overflow_expected_wait), false));
         budget.metric.push_back(scalar({{"upstream", name}},
                                        static_cast<double>(sample.retry_budget_exhausted), false));
         panics.metric.push_back(scalar({{"upstream", name}}, static_cast<double>(sample.panics), false));

@@ -20,6 +20,7 @@ struct UpstreamProtectionSample {
     std::int64_t in_flight = 0;
     std::uint64_t overflow_queue_full = 0;
     std::uint64_t overflow_queue_timeout = 0;
+    std::uint64_t overflow_expected_wait = 0;
     std::uint64_t retry_budget_exhausted = 0;
     std::uint64_t panics = 0;
     std::vector<Endpoint> endpoints;

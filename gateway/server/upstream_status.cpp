@@ -60,6 +60,8 @@ std::string upstreams_json(const Config& config, UpstreamStates& states,
         json.Uint64(state->overflow_queue_full.load(std::memory_order_relaxed));
         json.Key("queue_timeout");
         json.Uint64(state->overflow_queue_timeout.load(std::memory_order_relaxed));
+        json.Key("expected_wait");
+        json.Uint64(state->overflow_expected_wait.load(std::memory_order_relaxed));
         json.EndObject();
         json.Key("retry_budget_exhausted");
         json.Uint64(state->retry_budget_exhausted.load(std::memory_order_relaxed));
@@ -123,6 +125,7 @@ std::vector<UpstreamProtectionSample> upstream_samples(const Config& config, Ups
         sample.in_flight = requests_in_flight(upstream, *state, endpoints);
         sample.overflow_queue_full = state->overflow_queue_full.load(std::memory_order_relaxed);
         sample.overflow_queue_timeout = state->overflow_queue_timeout.load(std::memory_order_relaxed);
+        sample.overflow_expected_wait = state->overflow_expected_wait.load(std::memory_order_relaxed);
         sample.retry_budget_exhausted = state->retry_budget_exhausted.load(std::memory_order_relaxed);
         sample.panics = state->panics.load(std::memory_order_relaxed);
         for (const auto& endpoint : endpoints) {

@@ -41,6 +41,16 @@ public:
     }
     void stop_waiting() noexcept { pending_.fetch_sub(1); }
 
+    /// How long a request holds its slot, recently: a moving average (1/16 weight per sample)
+    /// of the slots given back, what a queued request's expected wait is reckoned from.
+    /// Concurrent updates may lose a sample, which an average can afford.
+    void record_service(std::int64_t nanoseconds) noexcept {
+        const auto average = service_ns_.load(std::memory_order_relaxed);
+        service_ns_.store(average == 0 ? nanoseconds : average + (nanoseconds - average) / 16,
+                          std::memory_order_relaxed);
+    }
+    std::int64_t service_ns() const noexcept { return service_ns_.load(std::memory_order_relaxed); }
+
     std::int64_t in_flight() const noexcept { return in_flight_.load(std::memory_order_relaxed); }
     /// Sequentially consistent: a worker that gives a slot back and then finds no waiter must
     /// not miss one that queued just before (the waiter retries after queueing, see
@@ -56,6 +66,7 @@ public:
 private:
     std::atomic<std::int64_t> in_flight_{0};
     std::atomic<std::int64_t> pending_{0};
+    std::atomic<std::int64_t> service_ns_{0};
     std::mutex mutex_;
     std::vector<std::pair<const void*, Wake>> subscribers_;  // guarded by mutex_
     std::size_t next_ = 0;                                   // guarded by mutex_

@@ -23,7 +23,7 @@ Error overloaded(std::string detail) {
 }  // namespace
 
 void InFlightSlot::release() noexcept {
-    if (auto queue = std::move(queue_)) queue->release();
+    if (auto queue = std::move(queue_)) queue->release(started_);
 }
 
 AdmissionQueue::~AdmissionQueue() { state_->gate().unsubscribe(this); }
@@ -40,6 +40,21 @@ Task<Result<InFlightSlot>> AdmissionQueue::admit(const UpstreamConfig& upstream)
     AdmissionGate& gate = state_->gate();
     if (auto slot = try_admit(upstream)) co_return std::move(*slot);
     const std::string name = "upstream " + upstream.name;
+    // A request that would wait longer than half its queue_timeout_ms, by the upstream's
+    // recent service time, is refused now rather than after the timeout: under overload the
+    // excess gets its 503 in microseconds, and the requests that do queue are served in time
+    // (a queue that is always full makes every refusal a late one, as HAProxy's do).
+    const std::int64_t expected_wait =
+        (gate.pending() + 1) * gate.service_ns() / static_cast<std::int64_t>(upstream.max_in_flight);
+    if (expected_wait > std::chrono::nanoseconds(upstream.queue_timeout).count() / 2) {
+        state_->overflow_expected_wait.fetch_add(1, std::memory_order_relaxed);
+        co_return overloaded(name + " has its " + std::to_string(upstream.max_in_flight) +
+                             " requests in flight (max_in_flight) and " +
+                             std::to_string(gate.pending()) + " waiting: the wait would be about " +
+                             std::to_string(expected_wait / 1'000'000) +
+                             " ms, too long for queue_timeout_ms " +
+                             std::to_string(upstream.queue_timeout.count()) + "; try again later");
+    }
     if (!gate.try_wait(upstream.max_pending)) {
         state_->overflow_queue_full.fetch_add(1, std::memory_order_relaxed);
         co_return overloaded(name + " has its " + std::to_string(upstream.max_in_flight) +
@@ -105,7 +120,10 @@ void AdmissionQueue::forget(Waiter* waiter) {
     if (waiters_.empty()) state_->gate().unsubscribe(this);
 }
 
-void AdmissionQueue::release() noexcept {
+void AdmissionQueue::release(std::chrono::steady_clock::time_point started) noexcept {
+    if (started != std::chrono::steady_clock::time_point{}) {
+        state_->gate().record_service((std::chrono::steady_clock::now() - started).count());
+    }
     // The slot goes straight to a request waiting here, if there is one.
     if (!waiters_.empty()) {
         grant_front();

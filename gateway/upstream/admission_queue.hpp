@@ -4,6 +4,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -33,9 +34,14 @@ public:
     }
     ~InFlightSlot() { release(); }
 
+    /// When the request went to the upstream with it: the time until release is one sample
+    /// of the upstream's service time.
+    void started(std::chrono::steady_clock::time_point at) noexcept { started_ = at; }
+
 private:
     void release() noexcept;
     std::shared_ptr<AdmissionQueue> queue_;
+    std::chrono::steady_clock::time_point started_{};
 };
 
 /// One worker's side of an upstream's AdmissionGate: its waiting requests, first come first
@@ -72,7 +78,7 @@ private:
         bool granted = false;
     };
 
-    void release() noexcept;
+    void release(std::chrono::steady_clock::time_point started) noexcept;
     /// Hands free slots to the waiters, oldest first (after a wake from another worker, and
     /// after queueing, in case a slot came free meanwhile).
     void admit_waiters();

@@ -312,6 +312,7 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
         }
     }
     const auto admitted_at = Clock::now();
+    if (in_flight) in_flight->started(admitted_at);
     const auto deadline = admitted_at + upstream.request_timeout;
     if (upstream.retry_budget_percent) state.retry_budget().count_request(admitted_at);
     std::optional<std::size_t> avoid;

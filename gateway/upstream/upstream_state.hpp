@@ -103,6 +103,7 @@ public:
 
     std::atomic<std::uint64_t> overflow_queue_full{0};      // beyond max_in_flight + max_pending
     std::atomic<std::uint64_t> overflow_queue_timeout{0};   // waited queue_timeout_ms in vain
+    std::atomic<std::uint64_t> overflow_expected_wait{0};   // would have waited too long
     std::atomic<std::uint64_t> retry_budget_exhausted{0};
     std::atomic<std::uint64_t> panics{0};  // requests sent although no endpoint was available
 

@@ -344,3 +344,49 @@ TEST_CASE("admission queue: a wake that finds its worker's waiters served passes
     CHECK(test.state->gate().in_flight() == 0);
     CHECK(test.state->gate().pending() == 0);
 }
+
+TEST_CASE("admission queue: a request whose expected wait exceeds half of queue_timeout_ms is refused at once") {
+    // Two slots, 100 ms each lately: a request queued behind k others expects (k + 1) x 50 ms.
+    Gate test(limited(2, 10, 250ms));
+    int posts = 0;
+    auto queue = test.make_queue(posts);
+    test.state->gate().record_service(std::chrono::nanoseconds(100ms).count());
+    Admitted first, second, queued, queued_behind, refused;
+    test.start(*queue, first);
+    test.start(*queue, second);
+    test.settle();
+    REQUIRE(has_slot(first));
+    REQUIRE(has_slot(second));
+    test.start(*queue, queued);  // expects 50 ms: under 125, so it waits
+    test.settle();
+    CHECK_FALSE(queued);
+    CHECK(test.state->gate().pending() == 1);
+    test.start(*queue, queued_behind);  // the next expects 100 ms: it waits too
+    test.settle();
+    CHECK(test.state->gate().pending() == 2);
+    const auto started = Clock::now();
+    test.start(*queue, refused);  // 150 ms expected: over half of 250
+    test.settle();
+    CHECK(Clock::now() - started < 100ms);
+    check_overloaded(refused);
+    CHECK_THAT(refused->error().detail, Catch::Contains("the wait would be about 150 ms, too long for "
+                                                        "queue_timeout_ms 250"));
+    CHECK(test.state->overflow_expected_wait.load() == 1);
+    CHECK(test.state->overflow_queue_full.load() == 0);
+    CHECK(test.state->gate().pending() == 2);
+}
+
+TEST_CASE("admission queue: a slot given back records how long it was held") {
+    Gate test(limited(1, 0, 100ms));
+    int posts = 0;
+    auto queue = test.make_queue(posts);
+    CHECK(test.state->gate().service_ns() == 0);
+    {
+        auto slot = run_task(test.io, queue->admit(test.upstream));
+        REQUIRE(slot.ok());
+        slot.value().started(Clock::now() - 40ms);
+    }
+    const auto held = std::chrono::nanoseconds(test.state->gate().service_ns());
+    CHECK(held >= 40ms);
+    CHECK(held < 1s);
+}
