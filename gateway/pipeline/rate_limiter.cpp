@@ -126,6 +126,14 @@ struct alignas(64) Shard {
     // the least recently used one's place once the shard is at capacity, reusing its list and
     // index nodes so that a flood of new keys costs no allocation either.
     Bucket& find_or_add(std::string_view key, std::size_t hash) {
+        // A sidecar mostly hears from a few clients, often the same one twice in a row: the
+        // last bucket found answers without the index.
+        // (It is always the front of the list: each find makes its bucket the front.)
+        if (!lru.empty() && lru.front().hash == hash && lru.front().key == key) return lru.front();
+        return find_or_add_indexed(key, hash);
+    }
+
+    Bucket& find_or_add_indexed(std::string_view key, std::size_t hash) {
         if (const auto found = index.find(HashedKey{key, hash}); found != index.end()) {
             // A key that comes again and again (one busy client) is already at the front.
             if (found->second != lru.begin()) lru.splice(lru.begin(), lru, found->second);

@@ -46,8 +46,8 @@ std::string identity(const UpstreamConfig& upstream, const Endpoint& endpoint) {
            '\n' + std::to_string(check.unhealthy_threshold);
 }
 
-std::chrono::milliseconds jittered(std::chrono::milliseconds base, double low, double high) {
-    thread_local std::minstd_rand random{std::random_device{}()};
+std::chrono::milliseconds jittered(std::minstd_rand& random, std::chrono::milliseconds base,
+                                   double low, double high) {
     std::uniform_real_distribution<double> share(low, high);
     return std::chrono::milliseconds(static_cast<long long>(static_cast<double>(base.count()) * share(random)));
 }
@@ -155,7 +155,7 @@ void HealthChecker::switch_to(const std::shared_ptr<const Config>& config) {
 Task<void> HealthChecker::run(std::shared_ptr<Loop> loop) {
     const HealthCheck& check = *loop->upstream.health_check;
     // The first probe soon (readiness waits for it), spread over a tenth of the interval.
-    auto wait = jittered(check.interval, 0.0, 0.1);
+    auto wait = jittered(random_, check.interval, 0.0, 0.1);
     while (!loop->stopped) {
         boost::system::error_code ec;
         loop->timer.expires_after(wait);
@@ -164,7 +164,7 @@ Task<void> HealthChecker::run(std::shared_ptr<Loop> loop) {
         const std::string failure = co_await probe(*loop);
         if (loop->stopped) break;
         loop->state->record_probe(*loop->endpoint, loop->upstream, failure.empty(), failure);
-        wait = jittered(check.interval, 0.9, 1.1);
+        wait = jittered(random_, check.interval, 0.9, 1.1);
     }
 }
 

@@ -8,6 +8,7 @@
 
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -48,6 +49,7 @@ private:
     boost::asio::io_context io_{1};
     boost::asio::executor_work_guard<Executor> work_{io_.get_executor()};
     std::map<std::string, std::shared_ptr<Loop>> loops_;  // by identity; on the thread only
+    std::minstd_rand random_{std::random_device{}()};     // the jitter; on the thread only
     std::thread thread_;
 };
 
