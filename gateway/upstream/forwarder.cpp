@@ -290,9 +290,9 @@ void Forwarder::retain_only(std::shared_ptr<const Config> config) {
 Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRequest& request,
                                 UpstreamReply& reply) {
     // The config in force has its slots ready; a request of an older snapshot (one that
-    // straddles a reload) makes its own for the while.
-    // Held by the request, not borrowed from slots_: a reload replaces slots_ while requests
-    // wait on the upstream, and a stopping worker drops the forwarder before their frames.
+    // straddles a reload) makes its own for the while. Either is held by the request, not
+    // borrowed from slots_: a reload replaces slots_ while requests wait on the upstream, and a
+    // stopping worker drops the forwarder before their frames.
     std::shared_ptr<UpstreamSlot> slot;
     const UpstreamConfig* first = config_ ? config_->upstreams.data() : nullptr;
     if (first && &upstream >= first && &upstream < first + slots_.size()) {
@@ -317,7 +317,7 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
     if (upstream.retry_budget_percent) state.retry_budget().count_request(admitted_at);
     std::optional<std::size_t> avoid;
     for (int attempt = 0;; ++attempt) {
-        const auto started = Clock::now();
+        const auto started = attempt == 0 ? admitted_at : Clock::now();
         const EndpointChoice choice = pick_endpoint(slot->endpoints, upstream.load_balancing,
                                                     *slot->turn, next_random(), started, avoid);
         if (choice.panic) state.panics.fetch_add(1, std::memory_order_relaxed);
