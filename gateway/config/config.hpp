@@ -87,7 +87,8 @@ struct UpstreamConfig {
 };
 
 /// A route's `rate_limit:`: a token bucket per key, refilled at `requests_per_second`, holding
-/// at most `burst` tokens. Buckets are per process (shared by its workers).
+/// at most `burst` tokens. Buckets are per process (shared by its workers), or with
+/// `scope: global` kept in Redis and shared by every replica.
 struct RateLimit {
     enum class Key {
         client_ip,  // the connection's peer address
@@ -103,6 +104,27 @@ struct RateLimit {
     std::size_t max_keys = 16384;
     /// As routes.yaml wrote the key ("client_ip", "route", "header:x-api-key"), for messages.
     std::string key_text;
+    /// local: this process's buckets; global: Redis's (config.redis), one limit for the fleet.
+    enum class Scope { local, global };
+    Scope scope = Scope::local;
+    /// What a global limit does when Redis cannot decide: forward (fail open) or refuse (503).
+    enum class OnRedisError { allow, deny };
+    OnRedisError on_redis_error = OnRedisError::allow;
+};
+
+/// `redis:`, the store of the global rate limits: one server, or a Redis Cluster's seeds.
+struct RedisConfig {
+    std::vector<Endpoint> endpoints;  // resolved like the upstreams' (Endpoint::address)
+    bool cluster = false;
+    /// The environment variable holding the AUTH password, and its value as read at load time
+    /// (empty name: no AUTH).
+    std::string password_env;
+    std::string password;
+    /// A decision's whole budget: past it the request goes on as on_redis_error says.
+    std::chrono::milliseconds timeout{5};
+    /// Connections per worker (to each node, in a cluster).
+    std::size_t pool_size = 2;
+    bool operator==(const RedisConfig&) const;
 };
 
 struct NamedParam {
@@ -159,6 +181,8 @@ struct Config {
     /// digest of their bytes: with source_hash, what tells a rotated certificate apart.
     std::vector<std::string> tls_files;
     std::string tls_digest;
+    /// `redis:`; null when routes.yaml has none (every limit is then local).
+    std::shared_ptr<const RedisConfig> redis;
 };
 
 }  // namespace gateway

@@ -11,6 +11,7 @@
 #include "core/text.hpp"
 #include "config/limits_reader.hpp"
 #include "config/protection_reader.hpp"
+#include "config/redis_reader.hpp"
 #include "config/routes_reader.hpp"
 #include "config/schema_store.hpp"
 #include "config/tls_reader.hpp"
@@ -23,7 +24,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits", "tls"};
+constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits", "tls", "redis"};
 
 // The command line wins over the file; naming an upstream the file lacks is a mistake.
 void apply_overrides(YamlReader& reader, const ConfigOverrides& overrides, Config& config) {
@@ -66,6 +67,7 @@ LoadResult load_text(std::string_view text, const std::string& file, const fs::p
         const bool upstreams_given = (*root)["upstreams"] && (*root)["upstreams"].IsMap();
         TlsFilesRead tls_read;
         if ((*root)["tls"]) config.tls = read_server_tls(reader, (*root)["tls"], base_dir, tls_read);
+        if ((*root)["redis"]) config.redis = read_redis(reader, (*root)["redis"], resolve_hosts);
         if ((*root)["upstreams"]) {
             read_upstreams(reader, (*root)["upstreams"], base_dir, config.upstreams, tls_read);
         } else {
@@ -85,6 +87,7 @@ LoadResult load_text(std::string_view text, const std::string& file, const fs::p
         } else {
             reader.report_at(1, 1, "missing 'routes' (a list of routes)");
         }
+        check_global_limits(reader, *root, config);
     } catch (const YAML::Exception& e) {
         reader.report(e.mark, e.msg);
     }

@@ -15,7 +15,10 @@ constexpr std::string_view kOutlierKeys[] = {"consecutive_failures", "base_eject
                                              "max_ejected_percent"};
 constexpr std::string_view kHealthCheckKeys[] = {"path", "interval_ms", "timeout_ms",
                                                  "healthy_threshold", "unhealthy_threshold"};
-constexpr std::string_view kRateLimitKeys[] = {"requests_per_second", "burst", "key", "max_keys"};
+constexpr std::string_view kRateLimitKeys[] = {"requests_per_second", "burst", "key", "max_keys",
+                                               "scope", "on_redis_error"};
+constexpr std::string_view kScopes[] = {"local", "global"};
+constexpr std::string_view kRedisErrorActions[] = {"allow", "deny"};
 constexpr std::string_view kBalancers[] = {"round_robin", "least_request"};
 constexpr std::string_view kRateKeys[] = {"client_ip", "route", "header:NAME"};
 
@@ -135,6 +138,20 @@ std::optional<double> read_rate(YamlReader& reader, const YAML::Node& node, cons
     return value;
 }
 
+/// One of `words`, with a suggestion for a near miss.
+std::optional<std::string> read_word(YamlReader& reader, const YAML::Node& node,
+                                     const std::string& what, std::span<const std::string_view> words) {
+    auto text = reader.read_string(node, what);
+    if (!text) return std::nullopt;
+    if (std::find(words.begin(), words.end(), *text) != words.end()) return text;
+    std::string message = what + " must be one of " + join(words) + ", got '" + *text + "'";
+    if (const auto nearest = nearest_word(*text, words)) {
+        message.append("; did you mean '").append(*nearest).append("'?");
+    }
+    reader.report(node, std::move(message));
+    return std::nullopt;
+}
+
 bool read_rate_key(YamlReader& reader, const YAML::Node& node, const std::string& what,
                    RateLimit& limit) {
     const auto text = reader.read_string(node, what);
@@ -233,6 +250,29 @@ std::optional<RateLimit> read_rate_limit(YamlReader& reader, const YAML::Node& n
         const auto value = reader.read_integer(keys, prefix + "max_keys", 1, 10'000'000);
         if (value) limit.max_keys = static_cast<std::size_t>(*value);
         ok = value.has_value() && ok;
+    }
+    if (const auto scope = node["scope"]) {
+        const auto text = read_word(reader, scope, prefix + "scope", kScopes);
+        if (text) limit.scope = *text == "global" ? RateLimit::Scope::global : RateLimit::Scope::local;
+        ok = text.has_value() && ok;
+    }
+    if (const auto action = node["on_redis_error"]) {
+        const auto text = read_word(reader, action, prefix + "on_redis_error", kRedisErrorActions);
+        if (text) {
+            limit.on_redis_error =
+                *text == "deny" ? RateLimit::OnRedisError::deny : RateLimit::OnRedisError::allow;
+        }
+        ok = text.has_value() && ok;
+        if (text && limit.scope != RateLimit::Scope::global) {
+            reader.report(action, prefix + "on_redis_error applies to scope: global limits only "
+                                           "(a local limit never asks Redis)");
+            ok = false;
+        }
+    }
+    if (limit.scope == RateLimit::Scope::global && node["max_keys"]) {
+        reader.report(node["max_keys"], prefix + "max_keys bounds a local limit's buckets; a "
+                                                 "global limit's keys expire in Redis by themselves");
+        ok = false;
     }
     if (!ok) return std::nullopt;
     return limit;

@@ -21,6 +21,8 @@ bool is_ipv6(std::string_view text) {
     return ::inet_pton(AF_INET6, std::string(text).c_str(), &address) == 1;
 }
 
+}  // namespace
+
 std::vector<Endpoint> read_endpoints(YamlReader& reader, const YAML::Node& node,
                                      const std::string& where) {
     std::vector<Endpoint> endpoints;
@@ -38,8 +40,6 @@ std::vector<Endpoint> read_endpoints(YamlReader& reader, const YAML::Node& node,
     }
     return endpoints;
 }
-
-}  // namespace
 
 std::string endpoint_problem(std::string_view text) {
     if (const auto scheme = text.find("://"); scheme != std::string_view::npos) {

@@ -20,4 +20,8 @@ void read_upstreams(YamlReader& reader, const YAML::Node& node, const std::files
 /// Why `text` is no HOST:PORT, and how to write it: "write IPv6 addresses in brackets: ...".
 std::string endpoint_problem(std::string_view text);
 
+/// A list of HOST:PORT strings (`where` names its owner in messages); the bad ones reported.
+std::vector<Endpoint> read_endpoints(YamlReader& reader, const YAML::Node& node,
+                                     const std::string& where);
+
 }  // namespace gateway

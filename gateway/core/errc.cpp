@@ -35,9 +35,10 @@ constexpr std::array kCatalogue = {
     ErrcInfo{502, 50204, "BAD_GATEWAY", "Upstream TLS handshake failed"},
     ErrcInfo{503, 50302, "SERVICE_UNAVAILABLE", "Upstream overloaded"},
     ErrcInfo{429, 42901, "TOO_MANY_REQUESTS", "Too many requests"},
+    ErrcInfo{503, 50303, "SERVICE_UNAVAILABLE", "Rate limit unavailable"},
 };
 
-static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::rate_limited) + 1,
+static_assert(kCatalogue.size() == static_cast<std::size_t>(Errc::rate_limit_unavailable) + 1,
               "every Errc needs exactly one catalogue row");
 
 }  // namespace

@@ -34,6 +34,7 @@ enum class Errc {
     upstream_tls_failed,      // the TLS handshake with the upstream failed or it did not verify
     upstream_overloaded,      // the upstream's max_in_flight and its queue are full, or the wait timed out
     rate_limited,             // the route's rate limit for this key is spent
+    rate_limit_unavailable,   // a global limit could not be decided (Redis) and says on_redis_error: deny
 };
 
 /// The catalogue row for one Errc.

@@ -99,6 +99,33 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
     for (const auto& [route, count] : gauges.rate_limit_keys) {
         rate_limit_keys.metric.push_back(scalar({{"route", route}}, static_cast<double>(count), true));
     }
+    MetricFamily rate_decisions{"gateway_rate_limit_decisions_total",
+                                "Rate-limit decisions by route and outcome (allowed, denied, "
+                                "fallback: a global limit Redis could not decide)",
+                                MetricType::Counter, {}};
+    MetricFamily fallbacks{"gateway_rate_limit_fallbacks_total",
+                           "Global rate-limit decisions that fell back to on_redis_error, by "
+                           "route and reason",
+                           MetricType::Counter, {}};
+    for (const auto& [route, series] : summed.rate_decisions()) {
+        rate_decisions.metric.push_back(scalar({{"route", route}, {"outcome", "allowed"}},
+                                               static_cast<double>(series.allowed), false));
+        rate_decisions.metric.push_back(scalar({{"route", route}, {"outcome", "denied"}},
+                                               static_cast<double>(series.denied), false));
+        rate_decisions.metric.push_back(scalar({{"route", route}, {"outcome", "fallback"}},
+                                               static_cast<double>(series.fallback_total()), false));
+        for (std::size_t reason = 0; reason < kRateFallbackReasons.size(); ++reason) {
+            if (series.fallbacks[reason] == 0) continue;
+            fallbacks.metric.push_back(
+                scalar({{"route", route}, {"reason", std::string(kRateFallbackReasons[reason])}},
+                       static_cast<double>(series.fallbacks[reason]), false));
+        }
+    }
+    MetricFamily redis_up{"gateway_rate_limit_redis_up",
+                          "1 while the global rate limits' Redis answers, 0 while it does not "
+                          "(its breaker open, or no answer yet)",
+                          MetricType::Gauge, {}};
+    if (gauges.redis_up) redis_up.metric.push_back(scalar({}, *gauges.redis_up ? 1.0 : 0.0, true));
     MetricFamily endpoint_healthy{"gateway_upstream_endpoint_healthy",
                                   "1 while an upstream endpoint takes traffic (not ejected, not "
                                   "failing its health checks), 0 otherwise",
@@ -154,7 +181,7 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
         MetricType::Counter, {scalar({}, static_cast<double>(gauges.access_log_dropped_lines), false)}};
 
     for (auto* family : {&requests, &durations, &upstream_durations, &upstream_errors, &rejected,
-                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines, &rate_limited, &rate_limit_keys, &endpoint_healthy,
+                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines, &rate_limited, &rate_limit_keys, &rate_decisions, &fallbacks, &redis_up, &endpoint_healthy,
                          &ejections, &in_flight, &overflow, &budget, &panics}) {
         families.push_back(std::move(*family));
     }

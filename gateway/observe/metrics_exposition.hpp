@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,6 +37,9 @@ struct ProcessGauges {
     std::vector<UpstreamProtectionSample> upstreams;
     /// Per rate-limited route, the buckets its limit holds (at most its max_keys).
     std::vector<std::pair<std::string, std::uint64_t>> rate_limit_keys;
+    /// Whether the global rate limits' Redis answers (1), or not (0: down or not yet
+    /// answered); absent without a `redis:` section.
+    std::optional<bool> redis_up;
 };
 
 /// The Prometheus text exposition (format 0.0.4) of the summed worker counters, serialised by

@@ -48,7 +48,8 @@ void WorkerMetrics::count_rejection(Errc errc) {
         case Errc::header_too_large:
         case Errc::uri_too_long:
         case Errc::overloaded: reason = RejectReason::limits; break;
-        case Errc::rate_limited: reason = RejectReason::limits; break;
+        case Errc::rate_limited:
+        case Errc::rate_limit_unavailable: reason = RejectReason::limits; break;
         default: break;
     }
     ++rejections_[static_cast<std::size_t>(reason)];
@@ -68,6 +69,19 @@ void WorkerMetrics::count_upstream(std::string_view upstream, std::chrono::nanos
     ++it->second.failures[kind];
 }
 
+void WorkerMetrics::count_rate_decision(std::string_view route, RateVerdict verdict,
+                                        RateFallback reason) {
+    if (verdict == RateVerdict::none) return;
+    auto it = rate_decisions_.find(route);
+    if (it == rate_decisions_.end()) it = rate_decisions_.emplace(std::string(route), RateLimitSeries{}).first;
+    switch (verdict) {
+        case RateVerdict::allowed: ++it->second.allowed; break;
+        case RateVerdict::denied: ++it->second.denied; break;
+        case RateVerdict::fallback: ++it->second.fallbacks[static_cast<std::size_t>(reason)]; break;
+        case RateVerdict::none: break;
+    }
+}
+
 void WorkerMetrics::count_rate_limited(std::string_view route) {
     auto it = rate_limited_.find(route);
     if (it == rate_limited_.end()) it = rate_limited_.emplace(std::string(route), 0).first;
@@ -76,6 +90,12 @@ void WorkerMetrics::count_rate_limited(std::string_view route) {
 
 void WorkerMetrics::add(const WorkerMetrics& other) {
     for (const auto& [route, count] : other.rate_limited_) rate_limited_[route] += count;
+    for (const auto& [route, series] : other.rate_decisions_) {
+        RateLimitSeries& mine = rate_decisions_[route];
+        mine.allowed += series.allowed;
+        mine.denied += series.denied;
+        for (std::size_t i = 0; i < mine.fallbacks.size(); ++i) mine.fallbacks[i] += series.fallbacks[i];
+    }
     for (const auto& [key, series] : other.routes_) {
         auto& mine = routes_[key];
         for (std::size_t i = 0; i < mine.by_status_class.size(); ++i) {

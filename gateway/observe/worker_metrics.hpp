@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/errc.hpp"
+#include "observe/rate_limit_outcome.hpp"
 
 namespace gateway {
 
@@ -60,6 +61,17 @@ public:
         DurationHistogram duration;
         std::array<std::uint64_t, kUpstreamFailures.size()> failures{};
     };
+    /// One route's rate-limit decisions.
+    struct RateLimitSeries {
+        std::uint64_t allowed = 0;
+        std::uint64_t denied = 0;
+        std::array<std::uint64_t, kRateFallbackReasons.size()> fallbacks{};
+        std::uint64_t fallback_total() const noexcept {
+            std::uint64_t sum = 0;
+            for (const auto count : fallbacks) sum += count;
+            return sum;
+        }
+    };
     struct StringHash {
         using is_transparent = void;
         std::size_t operator()(std::string_view s) const noexcept {
@@ -81,6 +93,8 @@ public:
 
     /// A request refused by its route's rate limit (also counted as a rejection).
     void count_rate_limited(std::string_view route);
+    /// What a route's rate limit decided for a request (`reason` only for fallbacks).
+    void count_rate_decision(std::string_view route, RateVerdict verdict, RateFallback reason);
 
     void count_tls_handshake_error(TlsHandshakeFailure reason) {
         ++tls_handshake_errors_[static_cast<std::size_t>(reason)];
@@ -93,6 +107,7 @@ public:
         return rejections_;
     }
     const ByName<std::uint64_t>& rate_limited() const noexcept { return rate_limited_; }
+    const ByName<RateLimitSeries>& rate_decisions() const noexcept { return rate_decisions_; }
     const std::array<std::uint64_t, kTlsHandshakeFailures.size()>& tls_handshake_errors() const noexcept {
         return tls_handshake_errors_;
     }
@@ -104,6 +119,7 @@ private:
     ByName<RouteSeries> routes_;
     ByName<UpstreamSeries> upstreams_;
     ByName<std::uint64_t> rate_limited_;
+    ByName<RateLimitSeries> rate_decisions_;
     std::array<std::uint64_t, kRejectReasons.size()> rejections_{};
     std::array<std::uint64_t, kTlsHandshakeFailures.size()> tls_handshake_errors_{};
     std::string key_;  // reused for route keys: no allocation per request once warm

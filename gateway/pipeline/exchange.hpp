@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "config/config.hpp"
+#include "observe/rate_limit_outcome.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/request_checks.hpp"
 #include "routing/route_table.hpp"
@@ -37,6 +38,12 @@ struct Exchange {
     RateLimiter* rate_limiter = nullptr;
     RateLimiter::WorkerView* rate_view = nullptr;
     std::string_view client_address;
+    /// What the route's rate limit decided (the counters'), and for a global limit, which the
+    /// rate_limit stage leaves to the pipeline (Redis is asked asynchronously), the key.
+    RateVerdict rate_verdict = RateVerdict::none;
+    RateFallback rate_fallback = RateFallback::timeout;
+    bool global_rate_pending = false;
+    std::string_view global_rate_key;
     std::optional<std::uint64_t> content_length;  // as the parser read it
     bool chunked = false;
 

@@ -346,4 +346,50 @@ std::chrono::seconds retry_after_seconds(const RateDecision& decision) {
     return std::chrono::seconds{std::max<std::uint64_t>(1, ceil_seconds(decision.retry_after))};
 }
 
+namespace {
+
+std::string rate_text(double requests_per_second) {
+    if (requests_per_second == std::floor(requests_per_second)) {
+        return std::to_string(static_cast<long long>(requests_per_second));
+    }
+    std::string text = std::to_string(requests_per_second);
+    text.erase(text.find_last_not_of('0') + 1);
+    return text;
+}
+
+/// Whose bucket it was, without echoing the key's value (a header may carry a secret).
+std::string per_key(const RateLimit& limit) {
+    switch (limit.key) {
+        case RateLimit::Key::client_ip: return " per client address";
+        case RateLimit::Key::header: return " per value of header " + limit.header_name;
+        case RateLimit::Key::route: break;
+    }
+    return "";
+}
+
+}  // namespace
+
+Error rate_limited_error(const RouteConfig& route, const RateLimit& limit, const RateDecision& decision) {
+    const auto retry_after = retry_after_seconds(decision);
+    Error error{Errc::rate_limited,
+                "route " + route.name + " allows " + rate_text(limit.requests_per_second) +
+                    " request(s) a second" + per_key(limit) +
+                    (limit.scope == RateLimit::Scope::global ? " across all gateway replicas" : "") +
+                    " (bursts of up to " + std::to_string(limit.burst) + "); retry after " +
+                    std::to_string(retry_after.count()) + " s"};
+    error.headers.emplace_back("Retry-After", std::to_string(retry_after.count()));
+    error.headers.emplace_back("RateLimit-Policy", rate_limit_policy_header(route.name, limit));
+    error.headers.emplace_back("RateLimit", rate_limit_header(route.name, decision));
+    return error;
+}
+
+Error rate_limit_unavailable_error(const RouteConfig& route, std::string_view why) {
+    Error error{Errc::rate_limit_unavailable,
+                "route " + route.name + " has a rate limit shared by all gateway replicas, and "
+                "its counter store could not be asked (" + std::string(why) +
+                "); the route refuses what it cannot count (on_redis_error: deny); retry after 1 s"};
+    error.headers.emplace_back("Retry-After", "1");
+    return error;
+}
+
 }  // namespace gateway

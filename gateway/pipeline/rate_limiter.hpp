@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "core/error.hpp"
 
 namespace gateway {
 
@@ -109,5 +110,14 @@ std::string rate_limit_header(std::string_view policy_name, const RateDecision& 
 
 /// The Retry-After of a refused request: retry_after rounded up to the second, at least 1.
 std::chrono::seconds retry_after_seconds(const RateDecision& decision);
+
+/// The 429 for a request `route`'s limit refused (local or global alike): what the limit is,
+/// whose bucket (never the key's value: a header may carry a secret), with Retry-After,
+/// RateLimit-Policy and RateLimit.
+Error rate_limited_error(const RouteConfig& route, const RateLimit& limit, const RateDecision& decision);
+
+/// The 503 for a global limit with on_redis_error: deny that Redis could not decide. Names no
+/// Redis host: `why` is one of the fallback reasons' plain words.
+Error rate_limit_unavailable_error(const RouteConfig& route, std::string_view why);
 
 }  // namespace gateway

@@ -75,6 +75,27 @@ void take_answer(const UpstreamConfig& upstream, const Status& forwarded, Upstre
 
 }  // namespace
 
+Task<std::optional<Error>> RequestPipeline::decide_globally(Exchange& exchange) {
+    const RouteConfig& route = *exchange.route;
+    const RateLimit& limit = *route.rate_limit;
+    const GlobalRateDecision decided =
+        co_await global_limits_.decide(route, limit, exchange.global_rate_key);
+    exchange.rate_verdict = decided.verdict;
+    exchange.rate_fallback = decided.reason;
+    switch (decided.verdict) {
+        case RateVerdict::denied: co_return rate_limited_error(route, limit, decided.decision);
+        case RateVerdict::fallback:
+            if (limit.on_redis_error == RateLimit::OnRedisError::deny) {
+                static constexpr std::string_view kWhy[] = {
+                    "it did not answer in time", "it could not be reached",
+                    "it answered with an error", "it failed repeatedly just before"};
+                co_return rate_limit_unavailable_error(route, kWhy[static_cast<std::size_t>(decided.reason)]);
+            }
+            co_return std::nullopt;
+        default: co_return std::nullopt;
+    }
+}
+
 Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
                                   std::string_view request_id, ClientReply& reply) {
     RequestParser& parser = client.parser;
@@ -89,6 +110,14 @@ Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
             reply.keep_alive = false;
         }
         co_return;
+    }
+    if (exchange.global_rate_pending) {
+        std::optional<Error> refusal = co_await decide_globally(exchange);
+        if (refusal) {
+            reply.refuse(*refusal, version, request_id);
+            if (!parser.is_done()) reply.keep_alive = false;  // its body is unread
+            co_return;
+        }
     }
     BodyReader reader(client, admitted->body_limit);
     if (!reader.take_buffered()) co_await reader.read_rest();

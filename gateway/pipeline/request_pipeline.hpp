@@ -15,6 +15,7 @@
 #include "pipeline/body_reader.hpp"
 #include "pipeline/client_reply.hpp"
 #include "pipeline/exchange.hpp"
+#include "pipeline/global_rate_limiter.hpp"
 #include "pipeline/request_checks.hpp"
 #include "upstream/forwarder.hpp"
 #include "io/executor.hpp"
@@ -28,7 +29,8 @@ namespace gateway {
 /// its connection (ClientSide), and writes what comes back.
 class RequestPipeline {
 public:
-    explicit RequestPipeline(Forwarder& forwarder) : forwarder_(forwarder) {}
+    RequestPipeline(Forwarder& forwarder, GlobalRateLimiter& global_limits)
+        : forwarder_(forwarder), global_limits_(global_limits) {}
 
     /// Runs one request whose head is parsed (in client.parser, viewed by `exchange`) and fills
     /// `reply` in place (the answer is not moved through the coroutines' return values). Never
@@ -37,7 +39,12 @@ public:
                      ClientReply& reply);
 
 private:
+    /// A `scope: global` limit's verdict from Redis (the stage left it pending): a refusal,
+    /// or nothing when the request goes on.
+    Task<std::optional<Error>> decide_globally(Exchange& exchange);
+
     Forwarder& forwarder_;
+    GlobalRateLimiter& global_limits_;
 };
 
 }  // namespace gateway

@@ -25,7 +25,7 @@ using asio::ip::tcp;
 
 namespace {
 
-constexpr std::string_view kAdminEndpoints = "GET /healthz, /readyz, /routes, /upstreams and /metrics";
+constexpr std::string_view kAdminEndpoints = "GET /healthz, /readyz, /routes, /upstreams, /ratelimits and /metrics";
 
 std::string iso8601(std::chrono::system_clock::time_point when) {
     const std::time_t seconds = std::chrono::system_clock::to_time_t(when);
@@ -134,7 +134,7 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
         response.set(http::field::content_type, "application/json");
         const std::string_view target = request.target();
         const bool known = target == "/healthz" || target == "/readyz" || target == "/routes" ||
-                           target == "/upstreams" || target == "/metrics";
+                           target == "/upstreams" || target == "/ratelimits" || target == "/metrics";
         if (!known) {
             // Refused like the data port refuses: an ErrorMessage a script can parse.
             response = render_error(Error{Errc::route_not_found,
@@ -173,6 +173,8 @@ asio::awaitable<void> AdminServer::serve(tcp::socket socket) {
             response.body() = routes_json(*store_.current(), store_);
         } else if (target == "/upstreams") {
             response.body() = sources_.upstreams ? sources_.upstreams() : "{}";
+        } else if (target == "/ratelimits") {
+            response.body() = sources_.rate_limits ? sources_.rate_limits() : "{}";
         } else {
             response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
             response.body() = sources_.metrics();

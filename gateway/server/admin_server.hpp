@@ -19,7 +19,8 @@ namespace gateway {
 /// The operators' listener (`--admin HOST:PORT`), on its own thread so that a slow scrape never
 /// delays a request: GET /healthz (the process is alive), /readyz (config loaded, not
 /// draining, and every upstream of limits.ready_requires_upstreams with a healthy endpoint;
-/// 503 otherwise), /upstreams (each upstream's endpoints: health, ejection, load), /routes (the active route table as JSON, with the config's hash
+/// 503 otherwise), /upstreams (each upstream's endpoints: health, ejection, load), /ratelimits (each
+/// route's limit and decisions, and the global limits' Redis), /routes (the active route table as JSON, with the config's hash
 /// and load time), /metrics (Prometheus text format).
 class AdminServer {
 public:
@@ -27,6 +28,7 @@ public:
     struct Sources {
         std::function<std::string()> metrics;    // the /metrics body
         std::function<std::string()> upstreams;  // the /upstreams body
+        std::function<std::string()> rate_limits;  // the /ratelimits body
         /// Why the process is not ready besides draining (empty: it is).
         std::function<std::string()> unready;
     };

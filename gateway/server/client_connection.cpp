@@ -223,6 +223,10 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
                       connection.client_address};
     ClientReply reply;
     co_await context.pipeline.serve(exchange, client, request_id, reply);
+    if (exchange.rate_verdict != RateVerdict::none && exchange.route) {
+        context.metrics.count_rate_decision(exchange.route->name, exchange.rate_verdict,
+                                            exchange.rate_fallback);
+    }
     record.bytes_in += client.body_bytes_in;
     if (reply.disconnected) co_return false;
     co_return co_await connection.answer(reply, edits, record, method_label, started);

@@ -27,6 +27,7 @@
 #include "server/command_line.hpp"
 #include "server/admin_server.hpp"
 #include "server/lifecycle.hpp"
+#include "server/rate_limit_status.hpp"
 #include "server/upstream_status.hpp"
 #include "server/worker.hpp"
 #include "upstream/health_checker.hpp"
@@ -60,12 +61,14 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     LogThrottle handshake_log;  // before the workers, which log through it
     UpstreamStates upstream_states;  // before the workers, which share it
     RateLimiter rate_limiter;        // likewise
+    RedisHealth redis_health;        // likewise
     rate_limiter.retain(config->routes);
     try {
         for (unsigned i = 0; i < threads; ++i) {
             workers.push_back(std::make_unique<Worker>(config, listen, open_connections,
                                                        access_log.get(), handshake_log,
-                                                       upstream_states, rate_limiter));
+                                                       upstream_states, rate_limiter,
+                                                       redis_health));
             // Port 0: the others join the ports the first one was given.
             listen = workers.front()->local_endpoints();
         }
@@ -89,16 +92,23 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     if (command_line.admin) {
         try {
             // Each worker copies its counters on its own thread; the sum is serialised here.
-            const auto render = [&workers, &open_connections, &store, &access_log, &upstream_states,
-                                 &rate_limiter] {
+            const auto collect = [&workers](std::size_t* pooled) {
                 WorkerMetrics summed;
-                ProcessGauges gauges;
                 for (auto& worker : workers) {
                     if (auto collected = worker->collect_metrics(std::chrono::milliseconds(500))) {
                         summed.add(collected->first);
-                        gauges.pooled_upstream_connections += collected->second;
+                        if (pooled) *pooled += collected->second;
                     }
                 }
+                return summed;
+            };
+            // By value: the admin server keeps these after this block.
+            const auto render = [collect, &open_connections, &store, &access_log, &upstream_states,
+                                 &rate_limiter, &redis_health] {
+                ProcessGauges gauges;
+                std::size_t pooled = 0;
+                const WorkerMetrics summed = collect(&pooled);
+                gauges.pooled_upstream_connections = pooled;
                 gauges.open_client_connections = open_connections.load(std::memory_order_relaxed);
                 gauges.config_loads = store.reloads();
                 gauges.config_reload_failures = store.failed_reloads();
@@ -106,8 +116,12 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                 const auto current = store.current();
                 gauges.upstreams = upstream_samples(*current, upstream_states,
                                                     std::chrono::steady_clock::now());
+                if (current->redis) {
+                    gauges.redis_up = redis_health.view(std::chrono::steady_clock::now()).state ==
+                                      RedisHealth::State::up;
+                }
                 for (const auto& route : current->routes) {
-                    if (route.rate_limit) {
+                    if (route.rate_limit && route.rate_limit->scope == RateLimit::Scope::local) {
                         gauges.rate_limit_keys.emplace_back(route.name, rate_limiter.keys(route.name));
                     }
                 }
@@ -118,6 +132,10 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                 [&] {
                     return upstreams_json(*store.current(), upstream_states,
                                           std::chrono::steady_clock::now());
+                },
+                [&store, &redis_health, collect] {
+                    return rate_limits_json(*store.current(), collect(nullptr), redis_health,
+                                            std::chrono::steady_clock::now());
                 },
                 [&] {
                     return unready_upstreams(*store.current(), upstream_states,

@@ -34,15 +34,17 @@ Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
 Worker::Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
                std::atomic<std::size_t>& open_connections, AccessLog* access_log,
                LogThrottle& handshake_log, UpstreamStates& upstream_states,
-               RateLimiter& rate_limiter)
+               RateLimiter& rate_limiter, RedisHealth& redis_health)
     : forwarder_(io_.get_executor(), metrics_, upstream_states,
                  [this](std::function<void()> task) { mailbox_.post(std::move(task)); }),
-      pipeline_(forwarder_),
+      global_limits_(io_.get_executor(), redis_health),
+      pipeline_(forwarder_, global_limits_),
       client_context_{std::move(config), pipeline_, request_ids_, open_connections, metrics_,
                        access_log} {
     client_context_.handshake_log = &handshake_log;
     client_context_.rate_limiter = &rate_limiter;
     forwarder_.retain_only(client_context_.config);
+    global_limits_.apply(*client_context_.config);
     if (listen.plain) plain_acceptor_.emplace(open_acceptor(io_, *listen.plain));
     if (listen.tls) tls_acceptor_.emplace(open_acceptor(io_, *listen.tls));
 }
@@ -91,6 +93,7 @@ std::future<void> Worker::apply(std::shared_ptr<const Config> config) {
     auto future = switched->get_future();
     mailbox_.post([this, config = std::move(config), switched]() mutable {
         forwarder_.retain_only(config);
+        global_limits_.apply(*config);
         client_context_.config = std::move(config);
         switched->set_value();
     });

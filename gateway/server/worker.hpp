@@ -33,11 +33,12 @@ struct ListenAddresses {
 class Worker {
 public:
     /// `access_log` may be null (no log); it and `handshake_log` must outlive the worker.
-    /// `upstream_states` and `rate_limiter` (what all workers share of the upstreams and of
-    /// the routes' limits) must outlive it too.
+    /// `upstream_states`, `rate_limiter` and `redis_health` (what all workers share of the
+    /// upstreams, of the routes' local limits and of the global limits' Redis) must outlive it too.
     Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
            std::atomic<std::size_t>& open_connections, AccessLog* access_log,
-           LogThrottle& handshake_log, UpstreamStates& upstream_states, RateLimiter& rate_limiter);
+           LogThrottle& handshake_log, UpstreamStates& upstream_states, RateLimiter& rate_limiter,
+           RedisHealth& redis_health);
 
     /// The bound addresses (the real ports when asked for port 0).
     ListenAddresses local_endpoints() const;
@@ -68,6 +69,7 @@ private:
     Mailbox mailbox_{io_};
     WorkerMetrics metrics_;
     Forwarder forwarder_;
+    GlobalRateLimiter global_limits_;
     RequestPipeline pipeline_;
     RequestIdSource request_ids_;
     ClientContext client_context_;

@@ -71,7 +71,9 @@ struct ClientConnectionUnderTest {
     ScriptedUpstream upstream{io};
     WorkerMetrics metrics;
     Forwarder forwarder{io.get_executor(), metrics};
-    RequestPipeline pipeline{forwarder};
+    RedisHealth redis_health;
+    GlobalRateLimiter global_limits{io.get_executor(), redis_health};
+    RequestPipeline pipeline{forwarder, global_limits};
     RequestIdSource request_ids;
     std::atomic<std::size_t> open_connections{0};
     std::optional<ClientContext> context;
