@@ -251,9 +251,11 @@ std::optional<RateLimit> read_rate_limit(YamlReader& reader, const YAML::Node& n
         if (value) limit.max_keys = static_cast<std::size_t>(*value);
         ok = value.has_value() && ok;
     }
+    bool scope_known = true;  // a misspelt scope says nothing of what on_redis_error may go with
     if (const auto scope = node["scope"]) {
         const auto text = read_word(reader, scope, prefix + "scope", kScopes);
         if (text) limit.scope = *text == "global" ? RateLimit::Scope::global : RateLimit::Scope::local;
+        scope_known = text.has_value();
         ok = text.has_value() && ok;
     }
     if (const auto action = node["on_redis_error"]) {
@@ -263,13 +265,13 @@ std::optional<RateLimit> read_rate_limit(YamlReader& reader, const YAML::Node& n
                 *text == "deny" ? RateLimit::OnRedisError::deny : RateLimit::OnRedisError::allow;
         }
         ok = text.has_value() && ok;
-        if (text && limit.scope != RateLimit::Scope::global) {
+        if (text && scope_known && limit.scope != RateLimit::Scope::global) {
             reader.report(action, prefix + "on_redis_error applies to scope: global limits only "
                                            "(a local limit never asks Redis)");
             ok = false;
         }
     }
-    if (limit.scope == RateLimit::Scope::global && node["max_keys"]) {
+    if (scope_known && limit.scope == RateLimit::Scope::global && node["max_keys"]) {
         reader.report(node["max_keys"], prefix + "max_keys bounds a local limit's buckets; a "
                                                  "global limit's keys expire in Redis by themselves");
         ok = false;

@@ -49,10 +49,7 @@ std::shared_ptr<const RedisConfig> read_redis(YamlReader& reader, const YAML::No
     auto redis = std::make_shared<RedisConfig>();
     bool ok = true;
     if (const auto endpoints = node["endpoints"]) {
-        redis->endpoints = read_endpoints(reader, endpoints, "redis");
-        if (redis->endpoints.empty() && endpoints.IsSequence() && endpoints.size() == 0) {
-            reader.report(endpoints, "redis endpoints must list at least one HOST:PORT");
-        }
+        redis->endpoints = read_endpoints(reader, endpoints, "redis");  // reports an empty list
         ok = !redis->endpoints.empty();
     } else {
         reader.report(node, "redis needs 'endpoints' (a list of HOST:PORT: the server, or a "

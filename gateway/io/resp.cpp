@@ -41,6 +41,9 @@ struct Reader {
     Status reply(RespReply& out, int depth) {
         if (at >= data.size()) return Status::incomplete;
         const char type = data[at++];
+        // A peer that is no Redis (or a stream out of step) is told at its first byte, not
+        // after a line that may never end.
+        if (std::string_view("+-:$*").find(type) == std::string_view::npos) return Status::malformed;
         std::string_view text;
         if (const Status s = line(text); s != Status::complete) return s;
         switch (type) {

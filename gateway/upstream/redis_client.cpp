@@ -394,13 +394,16 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     /// Keeps `waiter` under the sweep, which times it out at its deadline.
     void track(const std::shared_ptr<Waiter>& waiter) {
         tracked.push_back(waiter);
-        if (!sweeping) {
+        // Decisions share one timeout, so their deadlines only grow and the sweep already
+        // armed comes first; a shorter one (a decision after a slot-map refresh) re-arms it.
+        if (!sweeping || waiter->deadline < sweep_at) {
             sweeping = true;
             arm_sweep(waiter->deadline);
         }
     }
 
     void arm_sweep(Clock::time_point when) {
+        sweep_at = when;
         sweep_timer.expires_at(when);
         sweep_timer.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
             auto self = weak.lock();
@@ -506,6 +509,7 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
     std::vector<std::uint16_t> slot_owner;  // cluster only: slot -> index into nodes
     std::vector<std::shared_ptr<Waiter>> tracked;
     Timer sweep_timer;
+    Clock::time_point sweep_at{};  // when the armed sweep runs
     bool sweeping = false;
     bool closed = false;
     bool refreshing = false;

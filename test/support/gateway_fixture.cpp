@@ -108,7 +108,22 @@ Gateway::Gateway(const GatewayOptions& options, const std::string& default_upstr
         args.push_back(std::to_string(*options.upstream_timeout_ms));
     }
     args.insert(args.end(), options.extra_args.begin(), options.extra_args.end());
-    process_ = std::make_unique<ChildProcess>(GATEWAY_BIN, std::move(args));
+    if (options.env.empty()) {
+        process_ = std::make_unique<ChildProcess>(GATEWAY_BIN, std::move(args));
+    } else {
+        // env(1) adds the variables to the inherited environment and execs the gateway in its
+        // place: the child's pid is the gateway's, so signals and waits work as without it.
+        std::vector<std::string> with_env;
+        for (const auto& variable : options.env) {
+            if (variable.find('=') == std::string::npos || variable.front() == '=' || variable.front() == '-') {
+                throw std::invalid_argument("GatewayOptions::env entries are NAME=VALUE, not '" + variable + "'");
+            }
+            with_env.push_back(variable);
+        }
+        with_env.push_back(GATEWAY_BIN);
+        with_env.insert(with_env.end(), std::make_move_iterator(args.begin()), std::make_move_iterator(args.end()));
+        process_ = std::make_unique<ChildProcess>("/usr/bin/env", std::move(with_env));
+    }
     port_ = await_listening(*process_, "gateway");
 }
 

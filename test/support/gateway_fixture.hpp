@@ -77,6 +77,8 @@ struct GatewayOptions {
     /// apply again over the file's).
     bool endpoints_from_config = false;
     std::vector<std::string> extra_args;
+    /// "NAME=VALUE" variables added to the environment the gateway inherits from the test.
+    std::vector<std::string> env;
 };
 
 /// A gateway process; its stderr goes to the test's stderr so a crash is visible.
