@@ -15,6 +15,8 @@ namespace gateway {
 /// Appends the command `args` (an array of bulk strings) to `out`.
 void append_resp_command(std::string& out, std::initializer_list<std::string_view> args);
 void append_resp_command(std::string& out, const std::vector<std::string_view>& args);
+/// One bulk string (`$N CRLF bytes CRLF`): a command's argument, for commands built in parts.
+void append_resp_bulk(std::string& out, std::string_view arg);
 
 /// One reply. Arrays hold their elements; a null bulk string or array is Type::null.
 struct RespReply {

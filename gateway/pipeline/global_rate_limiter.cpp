@@ -46,12 +46,26 @@ std::string sha1_hex(std::string_view text) {
     return hex;
 }
 
-/// The limit's two GCRA constants in whole microseconds (at least 1 per request).
-std::pair<std::string, std::string> gcra_arguments(const RateLimit& limit) {
+/// The limit's two GCRA constants in whole microseconds (at least 1 per request), as the
+/// script's last two arguments.
+std::string encode_arguments(const RateLimit& limit) {
     const double us = limit.requests_per_second > 0 ? 1e6 / limit.requests_per_second : 1e15;
     const auto interval = std::max<long long>(1, std::llround(std::min(us, 1e15)));
     const auto extra = static_cast<long long>(limit.burst > 0 ? limit.burst - 1 : 0);
-    return {std::to_string(interval), std::to_string(interval * extra)};
+    std::string encoded;
+    append_resp_bulk(encoded, std::to_string(interval));
+    append_resp_bulk(encoded, std::to_string(interval * extra));
+    return encoded;
+}
+
+/// EVALSHA <sha> 1 (or EVAL <script> 1): what every decision's command starts with; the key
+/// and the limit's arguments follow.
+std::string encode_head(std::string_view verb, std::string_view script) {
+    std::string head = "*6\r\n";
+    append_resp_bulk(head, verb);
+    append_resp_bulk(head, script);
+    append_resp_bulk(head, "1");
+    return head;
 }
 
 void build_bucket_key(std::string& out, const RouteConfig& route, const RateLimit& limit,
@@ -98,7 +112,21 @@ const std::string& gcra_script_sha1() {
 GlobalRateLimiter::GlobalRateLimiter(const Executor& executor, RedisHealth& health)
     : executor_(executor), health_(health) {}
 
+const std::string& GlobalRateLimiter::arguments_of(const RateLimit& limit) {
+    for (const auto& encoded : encoded_) {
+        if (encoded.limit == &limit) return encoded.arguments;
+    }
+    scratch_ = encode_arguments(limit);
+    return scratch_;
+}
+
 void GlobalRateLimiter::apply(const Config& config) {
+    encoded_.clear();
+    for (const auto& route : config.routes) {
+        if (route.rate_limit && route.rate_limit->scope == RateLimit::Scope::global) {
+            encoded_.push_back({&*route.rate_limit, encode_arguments(*route.rate_limit)});
+        }
+    }
     if (!config.redis) {
         client_.reset();
         return;
@@ -114,20 +142,27 @@ Task<GlobalRateDecision> GlobalRateLimiter::decide(const RouteConfig& route, con
     const auto now = Clock::now();
     if (!health_.should_ask(now)) co_return fell_back(RateFallback::breaker_open);
     const auto deadline = now + client->config().timeout;
+    // Encoded here, in one buffer: the command's fixed head, the key, the limit's arguments.
+    static const std::string evalsha_head = encode_head("EVALSHA", gcra_script_sha1());
     build_bucket_key(bucket_, route, limit, key);
-    const std::string bucket = bucket_;  // bucket_ is the next request's once this one waits
-    const auto arguments = gcra_arguments(limit);
-    // Named, not temporaries of the co_await expression (GCC 12 mishandles those).
-    std::vector<std::string_view> command{"EVALSHA", gcra_script_sha1(), "1", bucket,
-                                          arguments.first, arguments.second};
-    RedisClient::Result result = co_await client->run(bucket, command, deadline);
+    const std::uint16_t slot = client->config().cluster ? redis_key_slot(bucket_) : 0;
+    const std::string& arguments = arguments_of(limit);
+    std::string command;
+    command.reserve(evalsha_head.size() + bucket_.size() + arguments.size() + 16);
+    command.append(evalsha_head);
+    append_resp_bulk(command, bucket_);
+    command.append(arguments);
+    RedisClient::Result result = co_await client->run(slot, std::move(command), deadline);
     if (result.outcome == RedisClient::Outcome::reply && result.reply.is_error() &&
         result.reply.error_code() == "NOSCRIPT") {
         // Redis restarted, failed over or had SCRIPT FLUSH: EVAL sends the script and caches it
         // for the EVALSHAs after it.
-        command[0] = "EVAL";
-        command[1] = kScript;
-        result = co_await client->run(bucket, command, deadline);
+        static const std::string eval_head = encode_head("EVAL", kScript);
+        build_bucket_key(bucket_, route, limit, key);  // bucket_ served others meanwhile
+        std::string eval = eval_head;
+        append_resp_bulk(eval, bucket_);
+        eval.append(arguments_of(limit));
+        result = co_await client->run(slot, std::move(eval), deadline);
     }
     switch (result.outcome) {
         case RedisClient::Outcome::timeout:

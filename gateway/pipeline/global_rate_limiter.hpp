@@ -48,10 +48,19 @@ public:
                                     std::string_view key);
 
 private:
+    /// A limit's two script arguments, encoded once per config (a decision only appends them).
+    struct EncodedLimit {
+        const RateLimit* limit;
+        std::string arguments;
+    };
+    const std::string& arguments_of(const RateLimit& limit);
+
     Executor executor_;
     RedisHealth& health_;
     std::shared_ptr<RedisClient> client_;
-    std::string bucket_;  // scratch for the key
+    std::vector<EncodedLimit> encoded_;  // the global limits of the config applied last
+    std::string scratch_;                // a limit's arguments not among them (an older config's)
+    std::string bucket_;                 // scratch for the key
 };
 
 /// The Lua source of the decision, and its SHA-1 (what EVALSHA names it by).

@@ -8,6 +8,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <optional>
@@ -29,6 +30,11 @@ constexpr std::chrono::milliseconds kRefreshSpacing{200};
 constexpr std::chrono::milliseconds kRefreshTimeout{1000};
 constexpr std::uint16_t kUnknownNode = 0xffff;
 constexpr std::size_t kReadChunk = 16 * 1024;
+/// A connection whose oldest command has waited this long for its reply is taken for dead
+/// (a peer gone without a FIN or RST, say behind a NAT that forgot it) and made again; Redis
+/// answers in well under a millisecond, and a stalled one gets no commands once the breaker
+/// is open but the trials'.
+constexpr std::chrono::milliseconds kNoReplyLimit{2000};
 
 /// One command's caller, waiting for its reply. The timer never expires by itself: it is what
 /// the caller's coroutine sleeps on, and cancelling it wakes it (with the reply, or with the
@@ -87,6 +93,15 @@ public:
     bool ready() const noexcept { return state_ == State::ready; }
     bool usable() const noexcept { return state_ == State::ready || state_ == State::connecting; }
     std::size_t load() const noexcept { return awaiting_.size(); }
+
+    /// Ends the connection (to be made again) when its oldest command has gone unanswered for
+    /// kNoReplyLimit; the sweep asks at each of its turns.
+    void check_alive(Clock::time_point now) {
+        if (state_ != State::ready || awaiting_.empty()) return;
+        if (now - oldest_sent_ < kNoReplyLimit) return;
+        lose("connection to Redis " + label_ + " lost: no reply for " +
+             std::to_string(kNoReplyLimit.count()) + " ms");
+    }
     const std::string& last_error() const noexcept { return last_error_; }
 
     /// Queues `command` (RESP bytes) for `waiter`; written with this turn's others. While the
@@ -94,6 +109,7 @@ public:
     /// A null waiter: a reply nobody waits for (ASKING's).
     void send(std::string_view command, std::shared_ptr<Waiter> waiter) {
         out_.append(command);
+        if (awaiting_.empty()) oldest_sent_ = Clock::now();
         awaiting_.push_back(std::move(waiter));
         if (state_ == State::ready) schedule_flush();
     }
@@ -125,6 +141,7 @@ private:
         }
         lose(failure);
         backoff_ = std::min(backoff_ * 2, kMaxBackoff);
+        (void)self;  // held: the connection outlives this coroutine's every suspension
     }
 
     /// Fails what waits on this connection and tries again after the backoff.
@@ -164,6 +181,8 @@ private:
         }
         if (ec) co_return "cannot connect to Redis " + label_ + ": " + ec.message();
         socket_.set_option(tcp::no_delay(true), ec);
+        socket_.set_option(asio::socket_base::keep_alive(true), ec);
+        socket_.non_blocking(true, ec);  // write_out's write at once must never block
         if (!password_.empty()) {
             // First on the wire, before what was queued while connecting. Its reply is read
             // like any other; when it refuses, the commands after it answer NOAUTH themselves.
@@ -173,27 +192,28 @@ private:
             awaiting_.push_front(nullptr);
         }
         state_ = State::ready;
-        in_.clear();
-        in_start_ = 0;
+        in_start_ = in_end_ = 0;
         if (!out_.empty()) schedule_flush();
         co_return std::string();
     }
 
+    /// Reads into the free end of in_ (its bytes are never zeroed: a resize would clear the
+    /// whole chunk on every read), moving the unparsed rest to the front first, and growing
+    /// it only for a reply larger than what it holds.
     void start_read() {
-        if (in_start_ == in_.size()) {
-            in_.clear();
-            in_start_ = 0;
-        } else if (in_start_ > kReadChunk) {
-            in_.erase(0, in_start_);
+        if (in_start_ == in_end_) {
+            in_start_ = in_end_ = 0;
+        } else if (in_start_ > 0 && in_.size() - in_end_ < kReadChunk / 4) {
+            std::memmove(in_.data(), in_.data() + in_start_, in_end_ - in_start_);
+            in_end_ -= in_start_;
             in_start_ = 0;
         }
-        const std::size_t used = in_.size();
-        in_.resize(used + kReadChunk);
-        socket_.async_read_some(asio::buffer(in_.data() + used, kReadChunk),
-                                [self = shared_from_this(), used](const boost::system::error_code& ec,
-                                                                  std::size_t n) {
+        if (in_.size() - in_end_ < kReadChunk / 4) in_.resize(std::max(in_.size() * 2, kReadChunk));
+        socket_.async_read_some(asio::buffer(in_.data() + in_end_, in_.size() - in_end_),
+                                [self = shared_from_this()](const boost::system::error_code& ec,
+                                                            std::size_t n) {
                                     self->executor_.on_work_started();
-                                    self->in_.resize(used + n);
+                                    self->in_end_ += n;
                                     self->on_read(ec);
                                 });
         executor_.on_work_finished();
@@ -202,8 +222,8 @@ private:
     /// Hands out the replies read so far, in order, and reads on; or ends the connection.
     void on_read(const boost::system::error_code& ec) {
         if (state_ == State::closed) return;
-        while (in_start_ < in_.size()) {
-            auto parsed = RespParser::parse(std::string_view(in_).substr(in_start_));
+        while (in_start_ < in_end_) {
+            auto parsed = RespParser::parse(std::string_view(in_.data() + in_start_, in_end_ - in_start_));
             if (parsed.status == RespParser::Status::malformed) {
                 lose("connection to Redis " + label_ + " lost: malformed reply");
                 return;
@@ -216,6 +236,9 @@ private:
             }
             std::shared_ptr<Waiter> waiter = std::move(awaiting_.front());
             awaiting_.pop_front();
+            // The next command's wait is counted from now: it was sent no earlier, and this
+            // reply shows the connection alive.
+            oldest_sent_ = Clock::now();
             if (waiter) waiter->complete(RedisClient::Outcome::reply, std::move(parsed.reply));
         }
         if (ec) {
@@ -229,28 +252,47 @@ private:
     void schedule_flush() {
         if (flush_scheduled_) return;
         flush_scheduled_ = true;
-        asio::co_spawn(executor_, flush(shared_from_this()), asio::detached);
-    }
-
-    Task<void> flush(std::shared_ptr<Connection> self) {
         // After the rest of this turn: the commands of the other requests that became ready in
         // the same turn go out in the same write.
-        co_await asio::post(executor_, use_task);
-        while (state_ == State::ready && !out_.empty()) {
-            sending_.swap(out_);
-            out_.clear();
-            boost::system::error_code ec;
-            co_await asio::async_write(socket_, asio::buffer(sending_), asio::redirect_error(use_task, ec));
-            sending_.clear();
-            if (ec) {
-                // The read ends with the error too, and fails every waiter.
-                boost::system::error_code ignored;
-                socket_.close(ignored);
-                break;
-            }
+        asio::post(executor_, [self = shared_from_this()] { self->write_out(); });
+    }
+
+    /// Writes what is queued: at once while the socket takes it (the usual case, no
+    /// asynchronous operation at all), the rest when it is writable again.
+    void write_out() {
+        if (state_ != State::ready || out_.empty()) {
+            flush_scheduled_ = false;
+            return;
         }
+        sending_.swap(out_);
+        out_.clear();
+        boost::system::error_code ec;
+        const std::size_t written = socket_.write_some(asio::buffer(sending_), ec);
+        if (!ec && written == sending_.size()) {
+            sending_.clear();
+            write_out();
+            return;
+        }
+        if (ec && ec != asio::error::would_block) {
+            wrote_fail();
+            return;
+        }
+        asio::async_write(socket_, asio::buffer(sending_.data() + written, sending_.size() - written),
+                          [self = shared_from_this()](const boost::system::error_code& error, std::size_t) {
+                              self->sending_.clear();
+                              if (error) {
+                                  self->wrote_fail();
+                                  return;
+                              }
+                              self->write_out();
+                          });
+    }
+
+    /// A failed write: the read fails too, and fails every waiter.
+    void wrote_fail() {
         flush_scheduled_ = false;
-        (void)self;
+        boost::system::error_code ignored;
+        socket_.close(ignored);
     }
 
     void fail_all(const std::string& why) {
@@ -274,8 +316,10 @@ private:
     std::string sending_;
     bool flush_scheduled_ = false;
     std::deque<std::shared_ptr<Waiter>> awaiting_;
-    std::string in_;
-    std::size_t in_start_ = 0;  // bytes of in_ already parsed
+    Clock::time_point oldest_sent_{};  // when the front of awaiting_ started waiting, or later
+    std::vector<char> in_ = std::vector<char>(kReadChunk);
+    std::size_t in_start_ = 0;  // in_[in_start_, in_end_): read, not yet parsed
+    std::size_t in_end_ = 0;
     std::chrono::milliseconds backoff_ = kFirstBackoff;
     std::string last_error_;
 };
@@ -376,9 +420,9 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
         return best;
     }
 
-    std::size_t node_for(std::string_view key) {
+    std::size_t node_for(std::uint16_t slot) {
         if (!config->cluster || nodes.empty()) return 0;
-        const std::uint16_t owner = slot_owner[redis_key_slot(key)];
+        const std::uint16_t owner = slot_owner[slot];
         if (owner != kUnknownNode) return owner;
         request_refresh();
         return 0;  // a seed: it answers MOVED with the right node
@@ -414,6 +458,9 @@ struct RedisClient::Impl : std::enable_shared_from_this<Impl> {
 
     void sweep() {
         const auto now = Clock::now();
+        for (auto& node : nodes) {
+            for (auto& connection : node->pool) connection->check_alive(now);
+        }
         auto next = Clock::time_point::max();
         std::size_t kept = 0;
         for (auto& waiter : tracked) {
@@ -532,17 +579,14 @@ std::size_t RedisClient::ready_connections() const {
     return ready;
 }
 
-Task<RedisClient::Result> RedisClient::run(std::string_view key, std::vector<std::string_view> args,
+Task<RedisClient::Result> RedisClient::run(std::uint16_t slot, std::string command,
                                            Clock::time_point deadline) {
     const std::shared_ptr<Impl> impl = impl_;  // a reload may drop the client while we wait
-    std::string command;
-    command.reserve(128);
-    append_resp_command(command, args);
     std::optional<std::size_t> asking;  // the node an ASK sent us to, for one try
     // A MOVED is followed, then perhaps another while the slots still move; never in a loop.
     for (int attempt = 0; attempt < 4; ++attempt) {
         if (impl->closed || impl->nodes.empty()) co_return Result{Outcome::unavailable, {}, "no Redis node"};
-        const std::size_t node = asking ? *asking : impl->node_for(key);
+        const std::size_t node = asking ? *asking : impl->node_for(slot);
         Connection* connection = impl->pick(node);
         if (connection == nullptr) {
             if (config_->cluster) impl->request_refresh();
@@ -556,19 +600,22 @@ Task<RedisClient::Result> RedisClient::run(std::string_view key, std::vector<std
             connection->send(ask, nullptr);
         }
         connection->send(command, waiter);
-        co_await waiter->wait();
+        if (!waiter->done) {
+            boost::system::error_code ec;
+            co_await waiter->timer.async_wait(asio::redirect_error(use_task, ec));
+        }
         if (waiter->outcome != Outcome::reply) {
             co_return Result{waiter->outcome, {}, std::move(waiter->detail)};
         }
         const RespReply& reply = waiter->reply;
         const std::string_view code = reply.is_error() ? reply.error_code() : std::string_view();
         if (config_->cluster && (code == "MOVED" || code == "ASK")) {
-            std::uint16_t slot = 0;
-            const auto target = redirect_target(reply.text, slot);
+            std::uint16_t moved_slot = 0;
+            const auto target = redirect_target(reply.text, moved_slot);
             if (!target) co_return Result{Outcome::reply, std::move(waiter->reply), {}};
             const std::size_t to = impl->node_at(*target);
             if (code == "MOVED") {
-                impl->slot_owner[slot] = static_cast<std::uint16_t>(to);
+                impl->slot_owner[moved_slot] = static_cast<std::uint16_t>(to);
                 impl->request_refresh();
                 asking.reset();
             } else {

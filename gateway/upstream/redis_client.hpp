@@ -46,9 +46,10 @@ public:
         std::string detail;  // what went wrong, for logs and /ratelimits (no client sees it)
     };
 
-    /// Sends the command `args` to the node that serves `key` (any node without a cluster) and
-    /// waits for its reply until `deadline`.
-    Task<Result> run(std::string_view key, std::vector<std::string_view> args,
+    /// Sends `command` (RESP bytes: append_resp_command's) to the node that serves `slot`
+    /// (redis_key_slot of its key; any node without a cluster) and waits for its reply until
+    /// `deadline`. The caller encodes, so that what a decision repeats is encoded once.
+    Task<Result> run(std::uint16_t slot, std::string command,
                      std::chrono::steady_clock::time_point deadline);
 
     const RedisConfig& config() const noexcept { return *config_; }

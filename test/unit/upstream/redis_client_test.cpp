@@ -129,8 +129,9 @@ std::optional<std::string> echo(const FakeRedis::Command& command, int) {
 
 Task<RedisClient::Result> echo_call(RedisClient& client, std::string text,
                                     Clock::duration budget = 2s) {
-    std::vector<std::string_view> command{"ECHO", text};
-    co_return co_await client.run(text, command, Clock::now() + budget);
+    std::string command;
+    append_resp_command(command, {"ECHO", text});
+    co_return co_await client.run(redis_key_slot(text), std::move(command), Clock::now() + budget);
 }
 
 /// Runs `io` until `done` or `limit`.
@@ -352,4 +353,32 @@ TEST_CASE("redis client: the slot map comes from CLUSTER SLOTS") {
     const auto asked_a = std::count_if(a.received.begin(), a.received.end(),
                                        [&](const auto& entry) { return entry.second.size() == 2 && entry.second[1] == key_on_b; });
     CHECK(asked_a == 0);
+}
+
+TEST_CASE("redis client: a connection that stops answering for 2 s is taken for dead and made again") {
+    // A peer that vanished without a FIN or RST (a NAT that forgot the flow): its socket stays
+    // open and every command on it would time out for ever.
+    asio::io_context io;
+    FakeRedis redis(io, [](const FakeRedis::Command& command, int connection) -> std::optional<std::string> {
+        if (connection == 0 && command[1] != "warm-up") return std::nullopt;  // the first goes silent
+        return echo(command, connection);
+    });
+    RedisClient client(io.get_executor(), config_for({redis.port()}));
+    REQUIRE(run_task(io, echo_call(client, "warm-up")).outcome == RedisClient::Outcome::reply);
+    const auto started = Clock::now();
+    std::optional<RedisClient::Result> answered;
+    while (Clock::now() - started < 4s) {
+        auto result = run_task(io, echo_call(client, "probe", 50ms));
+        if (result.outcome == RedisClient::Outcome::reply) {
+            answered = std::move(result);
+            break;
+        }
+        gateway::test::run_for(io, 100ms);
+    }
+    const auto took = Clock::now() - started;
+    REQUIRE(answered);
+    CHECK(answered->reply.text == "probe");
+    CHECK(redis.connections == 2);
+    CHECK(took >= 2s);  // not before its oldest command waited kNoReplyLimit
+    CHECK(took < 3500ms);
 }
