@@ -991,3 +991,61 @@ TEST_CASE("global rate limit: admin /ratelimits lists each limit with its counts
     CHECK(json_number(limit_entry(down, kRoute), "fallback") > 0);
     CHECK(json_number(limit_entry(down, kRoute), "denied") == 4);
 }
+
+// ---------------------------------------------------------------------------------------------
+// 11. A reload that moves the limits to another Redis.
+
+TEST_CASE("global rate limit: a reload that names another Redis moves the decisions there, and one whose password variable is unset is refused") {
+    RedisServer first;
+    RedisServer second;
+    MockBackend mock;
+    TempDir dir;
+    const std::string limit = "requests_per_second: 1, burst: 2, key: route, scope: global";
+    const std::string config = dir.write(
+        "routes.yaml", global_config(mock.endpoint(), redis_yaml({first.endpoint()}), limit));
+    Limited g(config, mock.endpoint());
+    g.warm_up();
+    CHECK(g.get().status == 200);
+    CHECK_FALSE(route_keys(first).empty());
+    CHECK(route_keys(second).empty());
+
+    // Editor-style: a new file renamed over the old one; the watcher reloads it.
+    dir.write("routes.yaml.new", global_config(mock.endpoint(), redis_yaml({second.endpoint()}), limit));
+    std::filesystem::rename(dir.path() / "routes.yaml.new", config);
+    const bool moved = [&] {
+        const auto deadline = Clock::now() + milliseconds(5000);
+        while (Clock::now() < deadline) {
+            if (g.ratelimits().find(second.endpoint()) != std::string::npos) return true;
+            std::this_thread::sleep_for(milliseconds(20));
+        }
+        return false;
+    }();
+    REQUIRE(moved);
+    // The new Redis's bucket is full: two requests pass (the first Redis's would have one
+    // left at most), and its key appears there.
+    const auto until = Clock::now() + milliseconds(3000);
+    bool in_second = false;
+    while (!in_second && Clock::now() < until) {
+        g.get();
+        in_second = !route_keys(second).empty();
+    }
+    CHECK(in_second);
+
+    // A config that needs an unset variable is refused on reload; the last good one serves on.
+    ::unsetenv("GATEWAY_TEST_UNSET_REDIS_PASSWORD");
+    const std::string broken = global_config(
+        mock.endpoint(),
+        redis_yaml({first.endpoint()}, std::string(kGenerousTimeout) +
+                                           "  password_env: GATEWAY_TEST_UNSET_REDIS_PASSWORD\n"),
+        limit);
+    dir.write("routes.yaml.new", broken);
+    std::filesystem::rename(dir.path() / "routes.yaml.new", config);
+    const auto refused_by = Clock::now() + milliseconds(5000);
+    while (g.admin("/routes").find("\"failed_reloads\":1") == std::string::npos && Clock::now() < refused_by) {
+        std::this_thread::sleep_for(milliseconds(20));
+    }
+    CHECK_THAT(g.admin("/routes"), Contains("\"failed_reloads\":1"));
+    const std::string state = g.ratelimits();
+    INFO(state);
+    CHECK_THAT(state, Contains(second.endpoint()));
+}
