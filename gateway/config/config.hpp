@@ -112,6 +112,25 @@ struct RateLimit {
     OnRedisError on_redis_error = OnRedisError::allow;
 };
 
+/// `tracing:`: spans exported over OTLP/HTTP (JSON). Without it the gateway still propagates
+/// W3C Trace Context, and exports nothing.
+struct TracingConfig {
+    /// The collector: http://HOST:PORT/PATH as written, and its parts (address resolved like
+    /// an upstream's when the config loads to serve).
+    std::string otlp_endpoint;
+    Endpoint collector;
+    std::string path = "/v1/traces";
+    std::string service_name = "api-gateway";
+    /// The share of requests traced that arrive without a sampled parent (or all of them
+    /// when respect_parent_sampling is false).
+    double sampling_ratio = 0.01;
+    /// A caller's sampled flag decides for its requests (true), or the gateway alone (false:
+    /// a flood of sampled requests from outside cannot make it trace everything).
+    bool respect_parent_sampling = true;
+    /// Spans waiting for export at most; beyond it new spans are dropped and counted.
+    std::size_t max_queue_spans = 8192;
+};
+
 /// `redis:`, the store of the global rate limits: one server, or a Redis Cluster's seeds.
 struct RedisConfig {
     std::vector<Endpoint> endpoints;  // resolved like the upstreams' (Endpoint::address)
@@ -183,6 +202,8 @@ struct Config {
     std::string tls_digest;
     /// `redis:`; null when routes.yaml has none (every limit is then local).
     std::shared_ptr<const RedisConfig> redis;
+    /// `tracing:`; null when routes.yaml has none (propagation only).
+    std::shared_ptr<const TracingConfig> tracing;
 };
 
 }  // namespace gateway

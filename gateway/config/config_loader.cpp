@@ -15,6 +15,7 @@
 #include "config/routes_reader.hpp"
 #include "config/schema_store.hpp"
 #include "config/tls_reader.hpp"
+#include "config/tracing_reader.hpp"
 #include "config/upstreams_reader.hpp"
 #include "config/yaml_reader.hpp"
 #include "config/yaml_syntax.hpp"
@@ -24,7 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits", "tls", "redis"};
+constexpr std::string_view kRootKeys[] = {"upstreams", "routes", "limits", "tls", "redis", "tracing"};
 
 // The command line wins over the file; naming an upstream the file lacks is a mistake.
 void apply_overrides(YamlReader& reader, const ConfigOverrides& overrides, Config& config) {
@@ -68,6 +69,7 @@ LoadResult load_text(std::string_view text, const std::string& file, const fs::p
         TlsFilesRead tls_read;
         if ((*root)["tls"]) config.tls = read_server_tls(reader, (*root)["tls"], base_dir, tls_read);
         if ((*root)["redis"]) config.redis = read_redis(reader, (*root)["redis"], resolve_hosts);
+        if ((*root)["tracing"]) config.tracing = read_tracing(reader, (*root)["tracing"]);
         if ((*root)["upstreams"]) {
             read_upstreams(reader, (*root)["upstreams"], base_dir, config.upstreams, tls_read);
         } else {

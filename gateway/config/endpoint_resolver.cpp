@@ -58,6 +58,16 @@ std::vector<Diagnostic> resolve_endpoints(Config& config) {
                                 (upstream.tls ? "|tls:" + upstream.tls->digest : "");
         }
     }
+    if (config.tracing) {
+        auto tracing = std::make_shared<TracingConfig>(*config.tracing);
+        std::string problem;
+        if (const auto address = resolve(tracing->collector, problem)) {
+            tracing->collector.address = *address;
+        } else {
+            problems.push_back({config.source_file, 0, 0, "tracing otlp_endpoint: " + problem});
+        }
+        config.tracing = std::move(tracing);
+    }
     if (config.redis) {
         auto redis = std::make_shared<RedisConfig>(*config.redis);
         for (auto& endpoint : redis->endpoints) {

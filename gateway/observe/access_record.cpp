@@ -64,6 +64,8 @@ void append_access_line(std::string& out, const AccessRecord& record) {
     out += format_utc_time(record.time);
     out += "\",\"event\":\"request\"";
     append_nullable_string(out, "request_id", record.request_id);
+    append_nullable_string(out, "trace_id", record.trace_id);
+    append_nullable_string(out, "span_id", record.span_id);
     append_nullable_string(out, "client", record.client);
     append_nullable_string(out, "method", record.method);
     const std::size_t question = record.target.find('?');

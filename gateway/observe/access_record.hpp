@@ -15,6 +15,10 @@ namespace gateway {
 struct AccessRecord {
     std::chrono::system_clock::time_point time{};  // when the request's head was complete
     std::string_view request_id{};
+    /// W3C Trace Context: the request's trace and the gateway's span in it (empty: refused
+    /// before its head could be parsed).
+    std::string_view trace_id{};
+    std::string_view span_id{};
     std::string_view client{};  // the peer's IP address
     std::string_view method{};  // empty: refused before its head could be parsed
     std::string_view target{};  // the request target as the client sent it (path and query)
@@ -42,7 +46,7 @@ std::string format_utc_time(std::chrono::system_clock::time_point time);
 
 /// Appends one access-log line (a JSON object, then '\n') for `record` to `out`. Fields that do
 /// not apply are null, never missing, so that every line has the same keys:
-/// {"time","event":"request","request_id","client","method","path","query","route","status",
+/// {"time","event":"request","request_id","trace_id","span_id","client","method","path","query","route","status",
 ///  "error_code","upstream","upstream_endpoint","upstream_status","upstream_error_body",
 ///  "duration_ms","upstream_ms","bytes_in","bytes_out","tls_version","tls_cipher",
 ///  "client_cert_subject"}

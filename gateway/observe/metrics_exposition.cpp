@@ -126,6 +126,18 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
                           "(its breaker open, or no answer yet)",
                           MetricType::Gauge, {}};
     if (gauges.redis_up) redis_up.metric.push_back(scalar({}, *gauges.redis_up ? 1.0 : 0.0, true));
+    MetricFamily spans_exported{"gateway_tracing_spans_exported_total",
+                                "Spans the OTLP collector accepted", MetricType::Counter,
+                                {scalar({}, static_cast<double>(gauges.tracing_spans_exported), false)}};
+    MetricFamily spans_dropped{"gateway_tracing_spans_dropped_total",
+                               "Spans dropped: the export queue was full (max_queue_spans), or "
+                               "the collector refused or never took their batch",
+                               MetricType::Counter,
+                               {scalar({}, static_cast<double>(gauges.tracing_spans_dropped), false)}};
+    MetricFamily export_failures{"gateway_tracing_export_failures_total",
+                                 "Batches of spans given up on (refused, or failed 5 times)",
+                                 MetricType::Counter,
+                                 {scalar({}, static_cast<double>(gauges.tracing_export_failures), false)}};
     MetricFamily endpoint_healthy{"gateway_upstream_endpoint_healthy",
                                   "1 while an upstream endpoint takes traffic (not ejected, not "
                                   "failing its health checks), 0 otherwise",
@@ -181,7 +193,7 @@ std::string render_metrics(const WorkerMetrics& summed, const ProcessGauges& gau
         MetricType::Counter, {scalar({}, static_cast<double>(gauges.access_log_dropped_lines), false)}};
 
     for (auto* family : {&requests, &durations, &upstream_durations, &upstream_errors, &rejected,
-                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines, &rate_limited, &rate_limit_keys, &rate_decisions, &fallbacks, &redis_up, &endpoint_healthy,
+                         &handshake_errors, &connections, &pooled, &loads, &failures, &dropped_log_lines, &rate_limited, &rate_limit_keys, &rate_decisions, &fallbacks, &redis_up, &spans_exported, &spans_dropped, &export_failures, &endpoint_healthy,
                          &ejections, &in_flight, &overflow, &budget, &panics}) {
         families.push_back(std::move(*family));
     }

@@ -40,6 +40,10 @@ struct ProcessGauges {
     /// Whether the global rate limits' Redis answers (1), or not (0: down or not yet
     /// answered); absent without a `redis:` section.
     std::optional<bool> redis_up;
+    /// The span exporter's counts (tracing:).
+    std::uint64_t tracing_spans_exported = 0;
+    std::uint64_t tracing_spans_dropped = 0;
+    std::uint64_t tracing_export_failures = 0;
 };
 
 /// The Prometheus text exposition (format 0.0.4) of the summed worker counters, serialised by

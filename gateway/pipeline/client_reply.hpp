@@ -10,6 +10,7 @@
 #include "core/error.hpp"
 #include "core/error_message.hpp"
 #include "pipeline/error_responder.hpp"
+#include "upstream/forwarder.hpp"
 #include "upstream/streaming_body.hpp"
 
 namespace gateway {
@@ -43,6 +44,12 @@ struct ClientReply {
     const Endpoint* upstream_endpoint = nullptr;
     /// The first kUpstreamLoggedBytes of an upstream error body the client was not shown.
     std::string upstream_error_body{};
+    /// A traced request (its spans are exported): the attempts upstream, and what refused it
+    /// (the stage, or "body" for the body read, and its detail), for the span's event.
+    bool traced = false;
+    std::vector<UpstreamAttempt> attempts{};
+    std::string_view refused_by{};
+    std::string refusal_detail{};
 
     /// The gateway refuses the request itself: the ErrorMessage answer, its code, and the
     /// rejection to count.
@@ -50,6 +57,7 @@ struct ClientReply {
         response = render_error(error, http_version, request_id);
         error_code = info(error.errc).code;
         rejection = error.errc;
+        if (traced) refusal_detail = error.detail;  // only a traced one pays for the copy
     }
 
     /// An answer the gateway makes for an upstream that failed (not a rejection).

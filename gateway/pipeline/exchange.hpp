@@ -10,6 +10,7 @@
 
 #include "config/config.hpp"
 #include "observe/rate_limit_outcome.hpp"
+#include "observe/trace_context.hpp"
 #include "pipeline/rate_limiter.hpp"
 #include "pipeline/request_checks.hpp"
 #include "routing/route_table.hpp"
@@ -38,6 +39,11 @@ struct Exchange {
     RateLimiter* rate_limiter = nullptr;
     RateLimiter::WorkerView* rate_view = nullptr;
     std::string_view client_address;
+    /// The request's trace (W3C Trace Context): what the upstream's traceparent says. Null:
+    /// the client's trace headers go on untouched (tests, tools).
+    const TraceContext* trace = nullptr;
+    /// The stage that refused the request (for its trace's event); empty while none has.
+    std::string_view refused_by;
     /// What the route's rate limit decided (the counters'), and for a global limit, which the
     /// rate_limit stage leaves to the pipeline (Redis is asked asynchronously), the key.
     RateVerdict rate_verdict = RateVerdict::none;

@@ -18,7 +18,7 @@ namespace {
 UpstreamRequest upstream_request_for(const UpstreamConfig& upstream, const CheckedHead& checked,
                                      const ClientRequest& request,
                                      std::string_view client_address,
-                                     std::string_view request_id) {
+                                     std::string_view request_id, const TraceContext* trace) {
     const http::verb method = request.method();
     const Endpoint& first_endpoint = upstream.endpoints.front();
     UpstreamHeadEdits edits{checked.upstream_target, client_address, request_id,
@@ -26,9 +26,21 @@ UpstreamRequest upstream_request_for(const UpstreamConfig& upstream, const Check
     edits.send_content_length = !request.body().empty() || method == http::verb::post ||
                                 method == http::verb::put || method == http::verb::patch;
     edits.body_size = request.body().size();
+    std::array<char, TraceContext::kTraceparentSize> traceparent;
+    if (trace) {
+        trace->write_traceparent(traceparent, trace->span_id_text());
+        edits.traceparent = std::string_view(traceparent.data(), traceparent.size());
+        edits.tracestate = trace->tracestate;
+    }
     UpstreamRequest upstream_request{method, {}, request.body()};
     upstream_request.head.reserve(512);
     append_upstream_head(upstream_request.head, request, edits);
+    if (trace && trace->recording) {
+        // Where each attempt writes its own span id: the parent-id of the traceparent written.
+        constexpr std::string_view kField = "\r\ntraceparent: 00-";
+        const auto at = upstream_request.head.find(kField);
+        if (at != std::string::npos) upstream_request.traceparent_span_at = at + kField.size() + 33;
+    }
     return upstream_request;
 }
 
@@ -100,8 +112,10 @@ Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
                                   std::string_view request_id, ClientReply& reply) {
     RequestParser& parser = client.parser;
     const unsigned version = parser.get().version();
+    reply.traced = exchange.trace && exchange.trace->recording;
     auto admitted = admit(exchange);
     reply.route = exchange.route;
+    reply.refused_by = exchange.refused_by;
     if (!admitted) {
         reply.refuse(admitted.error(), version, request_id);
         // After a framing error the byte stream cannot be trusted; after any refusal with
@@ -114,6 +128,7 @@ Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
     if (exchange.global_rate_pending) {
         std::optional<Error> refusal = co_await decide_globally(exchange);
         if (refusal) {
+            reply.refused_by = "rate_limit";
             reply.refuse(*refusal, version, request_id);
             if (!parser.is_done()) reply.keep_alive = false;  // its body is unread
             co_return;
@@ -127,6 +142,7 @@ Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
         co_return;
     }
     if (body.outcome == BodyRead::Outcome::refused) {
+        reply.refused_by = "body";
         reply.refuse(*body.refusal, version, request_id);
         reply.keep_alive = false;
         co_return;
@@ -138,13 +154,15 @@ Task<void> RequestPipeline::serve(Exchange& exchange, ClientSide& client,
     exchange.message = &request;
     exchange.body = request.body();
     if (auto passed = run_stages(Phase::body, exchange); !passed) {
+        reply.refused_by = exchange.refused_by;
         reply.refuse(passed.error(), version, request_id);
         co_return;
     }
     // Forward (within this coroutine: a separate step would cost a frame), then normalise.
     const UpstreamConfig& upstream = exchange.config.upstreams[admitted->route->upstream_index];
-    const UpstreamRequest upstream_request =
-        upstream_request_for(upstream, *admitted, request, client.address, request_id);
+    UpstreamRequest upstream_request =
+        upstream_request_for(upstream, *admitted, request, client.address, request_id, exchange.trace);
+    if (reply.traced) upstream_request.attempts = &reply.attempts;
     const auto sent = std::chrono::steady_clock::now();
     UpstreamReply answer;
     const Status forwarded = co_await forwarder_.forward(upstream, upstream_request, answer);

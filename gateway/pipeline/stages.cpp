@@ -32,7 +32,10 @@ std::span<const Stage> request_stages() { return kStages; }
 Status run_stages(Phase phase, Exchange& exchange) {
     for (const Stage& stage : kStages) {
         if (stage.phase != phase) continue;
-        if (auto passed = stage.run(exchange); !passed) return passed;
+        if (auto passed = stage.run(exchange); !passed) {
+            exchange.refused_by = stage.name;
+            return passed;
+        }
     }
     return Ok{};
 }

@@ -1,5 +1,7 @@
 #include "server/client_connection.hpp"
 
+#include <boost/container/small_vector.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -16,6 +18,7 @@
 #include "io/write_message.hpp"
 #include "observe/access_record.hpp"
 #include "pipeline/head_admission.hpp"
+#include "server/request_spans.hpp"
 #include "server/tls_handshake.hpp"
 #include "upstream/header_policy.hpp"
 
@@ -175,6 +178,58 @@ struct Connection {
     TlsConnectionInfo tls;            // empty on plain TCP
 };
 
+/// What a recorded request's server span says of its head.
+struct RecordedHead {
+    explicit RecordedHead(const http::request_header<>& header)
+        : method(header.method_string()), target(header.target()) {
+        if (const auto field = header.find(http::field::host); field != header.end()) {
+            std::string_view value = field->value();
+            // The host without its port ("[::1]:8080" -> "[::1]", "api:443" -> "api").
+            const auto colon = value.rfind(':');
+            if (colon != std::string_view::npos && value.find(']', colon) == std::string_view::npos) {
+                value = value.substr(0, colon);
+            }
+            host = value;
+        }
+    }
+    std::string method;
+    std::string target;
+    std::string host;
+};
+
+/// The request's W3C trace: the caller's continued when it sent exactly one valid traceparent,
+/// else a new one. Without `tracing` the sampled flag goes on as the caller set it (the gateway
+/// records nothing); with it, the caller's flag decides when respect_parent_sampling says so,
+/// else sampling_ratio does, and a sampled request is recorded.
+TraceContext trace_context_of(const http::request_header<>& header, TraceIdSource& ids,
+                              const TracingConfig* tracing) {
+    boost::container::small_vector<std::string_view, 2> traceparents;
+    boost::container::small_vector<std::string_view, 2> tracestates;
+    // One walk over the fields, most of them passed over on their length and first letter:
+    // cheaper than two lookups in the fields' case-insensitive index.
+    for (const auto& field : header) {
+        if (field.name() != http::field::unknown) continue;
+        const std::string_view name = field.name_string();
+        if ((name.size() != 11 && name.size() != 10) || (name[0] | 0x20) != 't') continue;
+        if (iequals(name, "traceparent")) {
+            traceparents.push_back(field.value());
+        } else if (iequals(name, "tracestate")) {
+            tracestates.push_back(field.value());
+        }
+    }
+    if (traceparents.size() != 1) tracestates.clear();  // it goes only with the trace it came with
+    TraceContext trace = make_trace_context(
+        std::span<const std::string_view>(traceparents.data(), traceparents.size()),
+        std::span<const std::string_view>(tracestates.data(), tracestates.size()), ids,
+        [&](std::optional<bool> parent_sampled) {
+            if (!tracing) return parent_sampled.value_or(false);
+            if (parent_sampled && tracing->respect_parent_sampling) return *parent_sampled;
+            return tracing->sampling_ratio >= 1.0 || ids.uniform() < tracing->sampling_ratio;
+        });
+    trace.recording = tracing && trace.sampled;
+    return trace;
+}
+
 /// One request, from its complete head (the first `head_size` bytes of the buffer) to the last
 /// byte of its answer: the head is parsed, the pipeline serves it over this connection, and
 /// the reply is answered. Answers whether the connection can carry another request.
@@ -196,6 +251,16 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     const ClientRequest& header = parser.get();
     const std::string request_id = context.request_ids.ensure(header);
     record.request_id = request_id;
+    // A request keeps the config snapshot it started with, whatever happens meanwhile.
+    const std::shared_ptr<const Config> config = context.config;
+    const TraceContext trace =
+        trace_context_of(header, context.trace_ids, context.spans ? config->tracing.get() : nullptr);
+    record.trace_id = trace.trace_id_text();
+    record.span_id = trace.span_id_text();
+    // A recorded request's span needs what the pipeline moves on with the message (copied into
+    // a block of its own, so that an unrecorded request's frame stays as small as it was).
+    std::unique_ptr<RecordedHead> recorded;
+    if (trace.recording) recorded = std::make_unique<RecordedHead>(header);
     // Copies only when logging: the message moves on to the upstream and is rewritten.
     std::string logged_method, logged_target;
     if (context.access_log) {
@@ -211,12 +276,11 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     edits.answers_head = header.method() == http::verb::head;
     const std::string_view method_label = known_method_label(header.method_string());
 
-    // A request keeps the config snapshot it started with, whatever happens meanwhile.
-    const std::shared_ptr<const Config> config = context.config;
     Exchange exchange(*config, &header);
     exchange.rate_limiter = context.rate_limiter;
     exchange.rate_view = &context.rate_view;
     exchange.client_address = connection.client_address;
+    exchange.trace = &trace;
     if (const auto content_length = parser.content_length()) exchange.content_length = *content_length;
     exchange.chunked = parser.chunked();
     ClientSide client{connection.stream, buffer, parser, connection.limits,
@@ -229,7 +293,14 @@ Task<bool> serve_request(Connection& connection, std::size_t head_size,
     }
     record.bytes_in += client.body_bytes_in;
     if (reply.disconnected) co_return false;
-    co_return co_await connection.answer(reply, edits, record, method_label, started);
+    const bool go_on = co_await connection.answer(reply, edits, record, method_label, started);
+    if (recorded) {
+        const ServerSpanFacts facts{recorded->method, recorded->target, recorded->host,
+                                    connection.client_address, record.status, record.time, started,
+                                    std::chrono::steady_clock::now()};
+        context.spans->submit(request_spans(trace, facts, reply));
+    }
+    co_return go_on;
 }
 
 /// Reads the next request's head and serves it. Answers whether the connection goes on.

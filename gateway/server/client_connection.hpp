@@ -17,6 +17,8 @@
 #include "observe/log_throttle.hpp"
 #include "observe/worker_metrics.hpp"
 #include "pipeline/request_pipeline.hpp"
+#include "observe/span_exporter.hpp"
+#include "observe/trace_context.hpp"
 #include "upstream/header_policy.hpp"
 #include "io/executor.hpp"
 
@@ -45,6 +47,10 @@ struct ClientContext {
     /// lock-free view of them.
     RateLimiter* rate_limiter = nullptr;
     RateLimiter::WorkerView rate_view{};
+    /// The worker's trace and span ids (W3C Trace Context).
+    TraceIdSource trace_ids{};
+    /// Where traced requests' spans go (the process's exporter); null: nothing is recorded.
+    SpanExporter* spans = nullptr;
 };
 
 /// Takes over an accepted client connection: reads a request head within its limits, admits

@@ -111,6 +111,7 @@ int Lifecycle::run(std::vector<std::unique_ptr<Worker>>& workers,
                 return;
             }
             std::cerr << "gateway: draining (up to " << drain_timeout_.count() << " ms)\n";
+            drain_deadline_ = std::chrono::steady_clock::now() + drain_timeout_;
             for (auto& worker : workers) worker->drain();
             deadline.expires_after(drain_timeout_);
             deadline.async_wait([&](const boost::system::error_code& timer_ec) {

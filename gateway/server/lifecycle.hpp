@@ -34,6 +34,9 @@ public:
 
     /// Set from the first signal on; the admin endpoint's /readyz reads it.
     const std::atomic<bool>& draining() const noexcept { return draining_; }
+    /// Once run() has returned: when the drain must be over (its start plus the drain timeout;
+    /// now if it never began), what is left of it for the work after the workers (the spans).
+    std::chrono::steady_clock::time_point drain_deadline() const noexcept { return drain_deadline_; }
 
     /// Starts one thread per worker and blocks until all have ended. Signal handling is in
     /// place before it returns control to anyone, so call it only after printing readiness
@@ -50,6 +53,7 @@ private:
     AccessLog* access_log_;
     std::function<void(const std::shared_ptr<const Config>&)> on_applied_;
     std::atomic<bool> draining_{false};
+    std::chrono::steady_clock::time_point drain_deadline_{};
 };
 
 }  // namespace gateway

@@ -62,13 +62,15 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     UpstreamStates upstream_states;  // before the workers, which share it
     RateLimiter rate_limiter;        // likewise
     RedisHealth redis_health;        // likewise
+    SpanExporter spans(kVersion);    // likewise; its thread sends what tracing: records
+    spans.apply(config->tracing);
     rate_limiter.retain(config->routes);
     try {
         for (unsigned i = 0; i < threads; ++i) {
             workers.push_back(std::make_unique<Worker>(config, listen, open_connections,
                                                        access_log.get(), handshake_log,
                                                        upstream_states, rate_limiter,
-                                                       redis_health));
+                                                       redis_health, spans));
             // Port 0: the others join the ports the first one was given.
             listen = workers.front()->local_endpoints();
         }
@@ -86,6 +88,7 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
     lifecycle.on_config_applied([&](const std::shared_ptr<const Config>& applied) {
         upstream_states.retain(*applied);
         rate_limiter.retain(applied->routes);
+        spans.apply(applied->tracing);
         health_checker.apply(applied);
     });
     std::unique_ptr<AdminServer> admin;
@@ -104,7 +107,7 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
             };
             // By value: the admin server keeps these after this block.
             const auto render = [collect, &open_connections, &store, &access_log, &upstream_states,
-                                 &rate_limiter, &redis_health] {
+                                 &rate_limiter, &redis_health, &spans] {
                 ProcessGauges gauges;
                 std::size_t pooled = 0;
                 const WorkerMetrics summed = collect(&pooled);
@@ -116,6 +119,9 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
                 const auto current = store.current();
                 gauges.upstreams = upstream_samples(*current, upstream_states,
                                                     std::chrono::steady_clock::now());
+                gauges.tracing_spans_exported = spans.exported();
+                gauges.tracing_spans_dropped = spans.dropped();
+                gauges.tracing_export_failures = spans.failed_exports();
                 if (current->redis) {
                     gauges.redis_up = redis_health.view(std::chrono::steady_clock::now()).state ==
                                       RedisHealth::State::up;
@@ -160,6 +166,10 @@ int serve(const CommandLine& command_line, ConfigStore& store) {
         std::cout << std::flush;
     };
     const int exit_code = lifecycle.run(workers, announce);
+    // The spans of the last requests, sent within what is left of the drain's time (a dead
+    // collector cannot hold the exit longer): at least one try of a fraction of a second.
+    spans.drain(std::max(lifecycle.drain_deadline(),
+                         std::chrono::steady_clock::now() + std::chrono::milliseconds(200)));
     if (admin) admin->stop();
     return exit_code;
 }

@@ -34,7 +34,7 @@ Acceptor open_acceptor(asio::io_context& io, const tcp::endpoint& endpoint) {
 Worker::Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
                std::atomic<std::size_t>& open_connections, AccessLog* access_log,
                LogThrottle& handshake_log, UpstreamStates& upstream_states,
-               RateLimiter& rate_limiter, RedisHealth& redis_health)
+               RateLimiter& rate_limiter, RedisHealth& redis_health, SpanExporter& spans)
     : forwarder_(io_.get_executor(), metrics_, upstream_states,
                  [this](std::function<void()> task) { mailbox_.post(std::move(task)); }),
       global_limits_(io_.get_executor(), redis_health),
@@ -43,6 +43,7 @@ Worker::Worker(std::shared_ptr<const Config> config, const ListenAddresses& list
                        access_log} {
     client_context_.handshake_log = &handshake_log;
     client_context_.rate_limiter = &rate_limiter;
+    client_context_.spans = &spans;
     forwarder_.retain_only(client_context_.config);
     global_limits_.apply(*client_context_.config);
     if (listen.plain) plain_acceptor_.emplace(open_acceptor(io_, *listen.plain));

@@ -38,7 +38,7 @@ public:
     Worker(std::shared_ptr<const Config> config, const ListenAddresses& listen,
            std::atomic<std::size_t>& open_connections, AccessLog* access_log,
            LogThrottle& handshake_log, UpstreamStates& upstream_states, RateLimiter& rate_limiter,
-           RedisHealth& redis_health);
+           RedisHealth& redis_health, SpanExporter& spans);
 
     /// The bound addresses (the real ports when asked for port 0).
     ListenAddresses local_endpoints() const;

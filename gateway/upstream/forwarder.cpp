@@ -228,6 +228,13 @@ Forwarder::Forwarder(Executor executor, WorkerMetrics& metrics)
       post_here_([executor](std::function<void()> task) { asio::post(executor, std::move(task)); }),
       random_state_(reinterpret_cast<std::uintptr_t>(this) | 1) {}
 
+void Forwarder::fill_span_id(std::array<char, 16>& out) noexcept {
+    static constexpr char kHex[] = "0123456789abcdef";
+    std::uint64_t bits = 0;
+    while (bits == 0) bits = next_random();  // an all-zero span id is invalid
+    for (int i = 0; i < 16; ++i) out[i] = kHex[(bits >> (60 - 4 * i)) & 0xf];
+}
+
 std::uint64_t Forwarder::next_random() noexcept {
     // xorshift64*: the picks of least_request need speed, not secrecy.
     random_state_ ^= random_state_ >> 12;
@@ -331,6 +338,23 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
             ~Leaving() { endpoint.in_flight.fetch_sub(1, std::memory_order_relaxed); }
         } leaving{endpoint_state};
 
+        // A traced request: this attempt's own span id in a copy of the head (only traced
+        // requests pay for the copy).
+        std::optional<UpstreamRequest> traced;
+        UpstreamAttempt* record = nullptr;
+        if (request.attempts) {
+            record = &request.attempts->emplace_back();
+            record->endpoint = reply.endpoint;
+            record->start = started;
+            fill_span_id(record->span_id);
+            traced.emplace(request);
+            traced->attempts = nullptr;
+            if (request.traceparent_span_at + 16 <= traced->head.size()) {
+                traced->head.replace(request.traceparent_span_at, 16, record->span_id.data(), 16);
+            }
+        }
+        const UpstreamRequest& sent = traced ? *traced : request;
+
         std::optional<ConnectionPool::Lease> lease;
         if (attempt == 0) lease = pool->take_idle();  // the usual case, no waiting
         Exchange result;
@@ -346,8 +370,16 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
             }
         }
         if (connected) {
-            co_await exchange(*lease->connection, request, upstream, pool->name(), deadline,
+            co_await exchange(*lease->connection, sent, upstream, pool->name(), deadline,
                               reply.response, result);
+        }
+        if (record) {
+            record->end = Clock::now();
+            if (result.answered) {
+                record->status = reply.response.result_int();
+            } else {
+                record->failure = result.error.errc;
+            }
         }
         metrics_.count_upstream(upstream.name, Clock::now() - started,
                                 result.answered ? nullptr : &result.error.errc);

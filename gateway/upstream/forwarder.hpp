@@ -7,7 +7,10 @@
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <array>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,10 +28,27 @@ namespace gateway {
 
 /// A request in the form the upstream gets it: its head already written out
 /// (append_upstream_head) and its body, which the caller keeps alive until forward() is done.
+struct UpstreamAttempt;
+
 struct UpstreamRequest {
     boost::beast::http::verb method;
     std::string head;
     std::string_view body;
+    /// A traced request (null: not traced): each attempt is recorded here, and gets a span id
+    /// of its own in the traceparent's parent-id, the 16 hex digits at `traceparent_span_at`
+    /// in `head`, so the upstream's span is the child of the attempt that reached it.
+    std::vector<UpstreamAttempt>* attempts = nullptr;
+    std::size_t traceparent_span_at = std::string::npos;
+};
+
+/// One try of a traced request upstream: where, when, with which span id, and how it ended.
+struct UpstreamAttempt {
+    const Endpoint* endpoint = nullptr;
+    std::array<char, 16> span_id{};
+    std::chrono::steady_clock::time_point start{};
+    std::chrono::steady_clock::time_point end{};
+    unsigned status = 0;  // the upstream's status; 0: no answer
+    std::optional<Errc> failure;
 };
 
 using UpstreamResponse = boost::beast::http::response<boost::beast::http::string_body>;
@@ -93,6 +113,7 @@ private:
                                              const Endpoint& endpoint);
     std::shared_ptr<UpstreamSlot> make_slot(const UpstreamConfig& upstream, bool adopt);
     std::uint64_t next_random() noexcept;
+    void fill_span_id(std::array<char, 16>& out) noexcept;
 
     Executor executor_;
     WorkerMetrics& metrics_;

@@ -87,6 +87,12 @@ void append_upstream_head(std::string& out, const http::request_header<>& reques
                 continue;
             }
             if (iequals(text, kRequestIdHeader)) continue;
+            // (The length and first letter first: most unknown fields are neither.)
+            if (!edits.traceparent.empty() && (text.size() == 11 || text.size() == 10) &&
+                (text[0] | 0x20) == 't' &&
+                (iequals(text, "traceparent") || iequals(text, "tracestate"))) {
+                continue;
+            }
         }
         if (is_dropped_hop(field, named)) continue;
         host_sent = host_sent || name == http::field::host;
@@ -100,6 +106,10 @@ void append_upstream_head(std::string& out, const http::request_header<>& reques
     out += edits.client_address;
     out += "\r\n";
     append_field(out, kRequestIdHeader, edits.request_id);
+    if (!edits.traceparent.empty()) {
+        append_field(out, "traceparent", edits.traceparent);
+        if (!edits.tracestate.empty()) append_field(out, "tracestate", edits.tracestate);
+    }
     if (!host_sent) append_field(out, "Host", std::string(edits.default_host) + ":" +
                                                   std::to_string(edits.default_port));
     if (edits.send_content_length) append_field(out, "Content-Length", std::to_string(edits.body_size));

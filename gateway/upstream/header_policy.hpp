@@ -19,6 +19,11 @@ struct UpstreamHeadEdits {
     std::uint16_t default_port = 0;
     bool send_content_length = false;  // a body, or a method that takes one (even empty)
     std::size_t body_size = 0;
+    /// The only traceparent the upstream sees (the client's are dropped), and the tracestate
+    /// that goes with it (empty: none is sent). Empty traceparent: the client's go on as they
+    /// came (callers that do not trace).
+    std::string_view traceparent{};
+    std::string_view tracestate{};
 };
 
 /// Appends the request head as the upstream gets it, in one walk over the client's fields
@@ -27,8 +32,10 @@ struct UpstreamHeadEdits {
 /// default); every field in its order except the hop-by-hop ones (RFC 9110 7.6.1: Connection
 /// and every header it names, Keep-Alive, Proxy-*, TE, Trailer, Transfer-Encoding, Upgrade;
 /// each hop decides its own connection handling), Expect (the gateway answered it and holds
-/// the whole body), Content-Length, X-Forwarded-For and X-Request-Id; then X-Forwarded-For as one comma-separated list with `client_address`
-/// appended, X-Request-Id, Host when none was forwarded, and Content-Length when asked for.
+/// the whole body), Content-Length, X-Forwarded-For and X-Request-Id (and traceparent and
+/// tracestate when `edits.traceparent` replaces them); then X-Forwarded-For as one
+/// comma-separated list with `client_address` appended, X-Request-Id, traceparent and
+/// tracestate, Host when none was forwarded, and Content-Length when asked for.
 void append_upstream_head(std::string& out, const boost::beast::http::request_header<>& request,
                           const UpstreamHeadEdits& edits);
 

@@ -26,6 +26,8 @@ TEST_CASE("access line: a forwarded request has every field, in a fixed order") 
     AccessRecord record;
     record.time = kTime;
     record.request_id = "trace-1";
+    record.trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    record.span_id = "00f067aa0ba902b7";
     record.client = "10.0.0.7";
     record.method = "GET";
     record.target = "/v2/orgs/telco/penalties/7?reason=cancel";
@@ -41,6 +43,7 @@ TEST_CASE("access line: a forwarded request has every field, in a fixed order") 
     record.bytes_out = 345;
     CHECK(line_of(record) ==
           R"({"time":"2026-11-23T22:40:01.123Z","event":"request","request_id":"trace-1",)"
+          R"("trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7",)"
           R"("client":"10.0.0.7","method":"GET","path":"/v2/orgs/telco/penalties/7",)"
           R"("query":"reason=cancel","route":"get-account-penalties","status":200,)"
           R"("error_code":null,"upstream":"penalties","upstream_endpoint":"penalties.internal:9002",)"
@@ -60,6 +63,7 @@ TEST_CASE("access line: what does not apply is null, and the keys stay the same"
     record.duration = nanoseconds(999);
     CHECK(line_of(record) ==
           R"({"time":"2026-11-23T22:40:01.123Z","event":"request","request_id":"r",)"
+          R"("trace_id":null,"span_id":null,)"
           R"("client":"127.0.0.1","method":null,"path":null,"query":null,"route":null,)"
           R"("status":431,"error_code":43101,"upstream":null,"upstream_endpoint":null,)"
           R"("upstream_status":null,"upstream_error_body":null,)"

@@ -256,3 +256,123 @@ TEST_CASE("the client head: the gateway's own answers go through the same writer
     CHECK_THAT(client_head(own.base(), edits),
                Catch::Contains("Content-Length: " + std::to_string(own.body().size())));
 }
+
+// --- W3C Trace Context: traceparent and tracestate ---------------------------------------------
+
+namespace {
+
+constexpr const char* kOurTraceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-a0b1c2d3e4f50617-01";
+
+/// How many header lines of `head` are named `name` (any case).
+std::size_t lines_named(const std::string& head, std::string_view name) {
+    std::size_t count = 0;
+    std::size_t at = head.find("\r\n");  // after the request line
+    while (at != std::string::npos && at + 2 < head.size()) {
+        const std::size_t start = at + 2;
+        const std::size_t colon = head.find(':', start);
+        const std::size_t end = head.find("\r\n", start);
+        if (colon != std::string::npos && colon < end &&
+            boost::beast::iequals(std::string_view(head).substr(start, colon - start), name)) {
+            ++count;
+        }
+        at = end;
+    }
+    return count;
+}
+
+}  // namespace
+
+TEST_CASE("the upstream head: with a traceparent to send, the client's traceparent and tracestate lines are replaced by one of each") {
+    const auto request = request_with({{"Host", "api.example"},
+                                       {"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                                       {"Accept", "*/*"},
+                                       {"TraceParent", "00-11111111111111111111111111111111-2222222222222222-00"},
+                                       {"tracestate", "congo=t61rcWkgMzE"},
+                                       {"TRACESTATE", "rojo=00f067aa0ba902b7"},
+                                       {"TRACEPARENT", "garbage"},
+                                       {"TraceState", "x=y"},
+                                       {"x-auth-roles", "API_KEY"}});
+    UpstreamHeadEdits edits = kEdits;
+    edits.traceparent = kOurTraceparent;
+    edits.tracestate = "ours=1,congo=t61rcWkgMzE";
+    const std::string head = upstream_head(request, edits);
+    CHECK(head ==
+          "GET /internal/blocks/1?x=1 HTTP/1.1\r\n"
+          "Host: api.example\r\n"
+          "Accept: */*\r\n"
+          "x-auth-roles: API_KEY\r\n"
+          "X-Forwarded-For: 127.0.0.1\r\n"
+          "X-Request-Id: id-1\r\n"
+          "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-a0b1c2d3e4f50617-01\r\n"
+          "tracestate: ours=1,congo=t61rcWkgMzE\r\n"
+          "\r\n");
+    CHECK(lines_named(head, "traceparent") == 1);
+    CHECK(lines_named(head, "tracestate") == 1);
+}
+
+TEST_CASE("the upstream head: the trace headers come after X-Request-Id and before Host and Content-Length") {
+    UpstreamHeadEdits edits = kEdits;
+    edits.traceparent = kOurTraceparent;
+    edits.tracestate = "a=1";
+    edits.send_content_length = true;
+    edits.body_size = 2;
+    CHECK(upstream_head(request_with({{"traceparent", "x"}}, http::verb::post), edits) ==
+          "POST /internal/blocks/1?x=1 HTTP/1.1\r\n"
+          "X-Forwarded-For: 127.0.0.1\r\n"
+          "X-Request-Id: id-1\r\n"
+          "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-a0b1c2d3e4f50617-01\r\n"
+          "tracestate: a=1\r\n"
+          "Host: backend:8081\r\n"
+          "Content-Length: 2\r\n"
+          "\r\n");
+}
+
+TEST_CASE("the upstream head: an empty tracestate sends none, and the client's is still dropped") {
+    const auto request = request_with({{"traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                                       {"tracestate", "congo=t61rcWkgMzE"},
+                                       {"Tracestate", "rojo=00f067aa0ba902b7"}});
+    UpstreamHeadEdits edits = kEdits;
+    edits.traceparent = kOurTraceparent;
+    const std::string head = upstream_head(request, edits);
+    CHECK(head ==
+          "GET /internal/blocks/1?x=1 HTTP/1.1\r\n"
+          "X-Forwarded-For: 127.0.0.1\r\n"
+          "X-Request-Id: id-1\r\n"
+          "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-a0b1c2d3e4f50617-01\r\n"
+          "Host: backend:8081\r\n"
+          "\r\n");
+    CHECK(lines_named(head, "tracestate") == 0);
+    // Also when the client sent no trace headers at all.
+    CHECK(upstream_head(request_with({}), edits) ==
+          "GET /internal/blocks/1?x=1 HTTP/1.1\r\n"
+          "X-Forwarded-For: 127.0.0.1\r\n"
+          "X-Request-Id: id-1\r\n"
+          "traceparent: 00-4bf92f3577b34da6a3ce929d0e0e4736-a0b1c2d3e4f50617-01\r\n"
+          "Host: backend:8081\r\n"
+          "\r\n");
+}
+
+TEST_CASE("the upstream head: without a traceparent to send, the client's trace headers pass through unchanged") {
+    const auto request = request_with({{"TraceParent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"},
+                                       {"Accept", "*/*"},
+                                       {"traceparent", "not even valid"},
+                                       {"tracestate", "congo=t61rcWkgMzE"},
+                                       {"TRACESTATE", " Bad Key=1 ,,"}});
+    // As Beast holds them: a field after the others of its name (any case), leading OWS gone.
+    const std::string expected =
+        "GET /internal/blocks/1?x=1 HTTP/1.1\r\n"
+        "TraceParent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\n"
+        "traceparent: not even valid\r\n"
+        "Accept: */*\r\n"
+        "tracestate: congo=t61rcWkgMzE\r\n"
+        "TRACESTATE: Bad Key=1 ,,\r\n"
+        "X-Forwarded-For: 127.0.0.1\r\n"
+        "X-Request-Id: id-1\r\n"
+        "Host: backend:8081\r\n"
+        "\r\n";
+    CHECK(upstream_head(request, kEdits) == expected);
+    // A tracestate alone, without a traceparent to go with, is not sent either.
+    UpstreamHeadEdits edits = kEdits;
+    edits.tracestate = "ours=1";
+    CHECK(upstream_head(request, edits) == expected);
+}
