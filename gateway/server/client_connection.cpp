@@ -184,10 +184,14 @@ struct RecordedHead {
         : method(header.method_string()), target(header.target()) {
         if (const auto field = header.find(http::field::host); field != header.end()) {
             std::string_view value = field->value();
-            // The host without its port ("[::1]:8080" -> "[::1]", "api:443" -> "api").
+            // The host without its port and brackets ("[::1]:8080" -> "::1", "api:443" -> "api"),
+            // as OpenTelemetry's server.address wants it.
             const auto colon = value.rfind(':');
             if (colon != std::string_view::npos && value.find(']', colon) == std::string_view::npos) {
                 value = value.substr(0, colon);
+            }
+            if (value.size() >= 2 && value.front() == '[' && value.back() == ']') {
+                value = value.substr(1, value.size() - 2);
             }
             host = value;
         }

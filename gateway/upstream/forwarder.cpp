@@ -349,7 +349,8 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
             fill_span_id(record->span_id);
             traced.emplace(request);
             traced->attempts = nullptr;
-            if (request.traceparent_span_at + 16 <= traced->head.size()) {
+            if (request.traceparent_span_at != std::string::npos &&
+                request.traceparent_span_at + 16 <= traced->head.size()) {
                 traced->head.replace(request.traceparent_span_at, 16, record->span_id.data(), 16);
             }
         }
