@@ -47,22 +47,26 @@ bool expect_settings(YamlReader& reader, const YAML::Node& node, const std::stri
     return reader.expect_map(node, what, keys);
 }
 
+/// One of `words`, with a suggestion for a near miss.
+std::optional<std::string> read_word(YamlReader& reader, const YAML::Node& node,
+                                     const std::string& what, std::span<const std::string_view> words) {
+    auto text = reader.read_string(node, what);
+    if (!text) return std::nullopt;
+    if (std::find(words.begin(), words.end(), *text) != words.end()) return text;
+    std::string message = what + " must be one of " + join(words) + ", got '" + *text + "'";
+    if (const auto nearest = nearest_word(*text, words)) {
+        message.append("; did you mean '").append(*nearest).append("'?");
+    }
+    reader.report(node, std::move(message));
+    return std::nullopt;
+}
+
 void read_load_balancing(YamlReader& reader, const YAML::Node& value, const std::string& where,
                          UpstreamConfig& upstream) {
-    const auto text = reader.read_string(value, where + " load_balancing");
+    const auto text = read_word(reader, value, where + " load_balancing", kBalancers);
     if (!text) return;
-    if (*text == "round_robin") {
-        upstream.load_balancing = LoadBalancing::round_robin;
-    } else if (*text == "least_request") {
-        upstream.load_balancing = LoadBalancing::least_request;
-    } else {
-        std::string message = where + " load_balancing must be one of " + join(kBalancers) +
-                              ", got '" + *text + "'";
-        if (const auto nearest = nearest_word(*text, kBalancers)) {
-            message.append("; did you mean '").append(*nearest).append("'?");
-        }
-        reader.report(value, std::move(message));
-    }
+    upstream.load_balancing =
+        *text == "least_request" ? LoadBalancing::least_request : LoadBalancing::round_robin;
 }
 
 void read_outlier_detection(YamlReader& reader, const YAML::Node& node, const std::string& where,
@@ -136,20 +140,6 @@ std::optional<double> read_rate(YamlReader& reader, const YAML::Node& node, cons
         return std::nullopt;
     }
     return value;
-}
-
-/// One of `words`, with a suggestion for a near miss.
-std::optional<std::string> read_word(YamlReader& reader, const YAML::Node& node,
-                                     const std::string& what, std::span<const std::string_view> words) {
-    auto text = reader.read_string(node, what);
-    if (!text) return std::nullopt;
-    if (std::find(words.begin(), words.end(), *text) != words.end()) return text;
-    std::string message = what + " must be one of " + join(words) + ", got '" + *text + "'";
-    if (const auto nearest = nearest_word(*text, words)) {
-        message.append("; did you mean '").append(*nearest).append("'?");
-    }
-    reader.report(node, std::move(message));
-    return std::nullopt;
 }
 
 bool read_rate_key(YamlReader& reader, const YAML::Node& node, const std::string& what,

@@ -228,13 +228,6 @@ Forwarder::Forwarder(Executor executor, WorkerMetrics& metrics)
       post_here_([executor](std::function<void()> task) { asio::post(executor, std::move(task)); }),
       random_state_(reinterpret_cast<std::uintptr_t>(this) | 1) {}
 
-void Forwarder::fill_span_id(std::array<char, 16>& out) noexcept {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::uint64_t bits = 0;
-    while (bits == 0) bits = next_random();  // an all-zero span id is invalid
-    for (int i = 0; i < 16; ++i) out[i] = kHex[(bits >> (60 - 4 * i)) & 0xf];
-}
-
 std::uint64_t Forwarder::next_random() noexcept {
     // xorshift64*: the picks of least_request need speed, not secrecy.
     random_state_ ^= random_state_ >> 12;
@@ -346,7 +339,7 @@ Task<Status> Forwarder::forward(const UpstreamConfig& upstream, const UpstreamRe
             record = &request.attempts->emplace_back();
             record->endpoint = reply.endpoint;
             record->start = started;
-            fill_span_id(record->span_id);
+            span_ids_.fill_span_id(record->span_id);
             traced.emplace(request);
             traced->attempts = nullptr;
             if (request.traceparent_span_at != std::string::npos &&

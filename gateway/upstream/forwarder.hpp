@@ -17,6 +17,7 @@
 
 #include "config/config.hpp"
 #include "core/result.hpp"
+#include "observe/trace_context.hpp"
 #include "observe/worker_metrics.hpp"
 #include "upstream/admission_queue.hpp"
 #include "upstream/connection_pool.hpp"
@@ -113,7 +114,6 @@ private:
                                              const Endpoint& endpoint);
     std::shared_ptr<UpstreamSlot> make_slot(const UpstreamConfig& upstream, bool adopt);
     std::uint64_t next_random() noexcept;
-    void fill_span_id(std::array<char, 16>& out) noexcept;
 
     Executor executor_;
     WorkerMetrics& metrics_;
@@ -127,6 +127,9 @@ private:
     /// older snapshot takes the next turn too). Never erased: one entry per upstream name seen.
     std::unordered_map<const UpstreamState*, std::size_t> turns_;
     std::uint64_t random_state_;
+    /// The span ids of traced requests' attempts (seeded from std::random_device: ids of
+    /// different processes must not repeat one another in a trace).
+    TraceIdSource span_ids_;
 };
 
 }  // namespace gateway
