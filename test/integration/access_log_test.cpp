@@ -10,6 +10,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/access_log_lines.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/hardening.hpp"
 #include "support/http_client.hpp"
@@ -25,43 +26,6 @@ constexpr const char* kBlocks = "/v2/orgs/telco/subscriptions/214748364/blocks";
 
 std::string read_file(const fs::path& path) { return read_text_file(path.string()); }
 
-/// The log's lines as JSON documents (every line must parse).
-std::vector<rapidjson::Document> log_lines(const fs::path& path) {
-    std::vector<rapidjson::Document> lines;
-    std::istringstream text(read_file(path));
-    for (std::string line; std::getline(text, line);) {
-        rapidjson::Document parsed;
-        parsed.Parse(line.c_str());
-        INFO(line);
-        REQUIRE_FALSE(parsed.HasParseError());
-        lines.push_back(std::move(parsed));
-    }
-    return lines;
-}
-
-std::string str(const rapidjson::Value& value) {
-    return value.IsString() ? std::string(value.GetString(), value.GetStringLength()) : "<not a string>";
-}
-
-/// Waits until the log holds a request line with this request id, and answers it.
-rapidjson::Document wait_for_request(const fs::path& path, const std::string& request_id) {
-    rapidjson::Document found;
-    const bool seen = poll_until(
-        [&] {
-            for (auto& line : log_lines(path)) {
-                if (line.HasMember("request_id") && line["request_id"].IsString() &&
-                    str(line["request_id"]) == request_id) {
-                    found = std::move(line);
-                    return true;
-                }
-            }
-            return false;
-        },
-        Clock::now() + milliseconds(3000));
-    INFO("request id " << request_id << " in " << read_file(path));
-    REQUIRE(seen);
-    return found;
-}
 
 GatewayOptions logging_to(const fs::path& path, std::string config_path = {}) {
     GatewayOptions options;
@@ -85,15 +49,15 @@ TEST_CASE("access log: a startup line lists the routes loaded") {
     REQUIRE(poll_until([&] { return !log_lines(log).empty(); }, Clock::now() + milliseconds(3000)));
     const auto lines = log_lines(log);
     const auto& startup = lines.front();
-    CHECK(str(startup["event"]) == "config_loaded");
-    CHECK(str(startup["config"]) == project_routes_yaml());
-    CHECK(str(startup["config_hash"]).size() == 16);
+    CHECK(json_text(startup["event"]) == "config_loaded");
+    CHECK(json_text(startup["config"]) == project_routes_yaml());
+    CHECK(json_text(startup["config_hash"]).size() == 16);
     const auto& routes = startup["routes"];
     REQUIRE(routes.Size() == 7);
-    CHECK(str(routes[1]["name"]) == "patch-subscription-block");
-    CHECK(str(routes[1]["method"]) == "PATCH");
-    CHECK(str(routes[6]["name"]) == "delete-penalty");
-    CHECK(str(routes[6]["upstream"]) == "penalties");
+    CHECK(json_text(routes[1]["name"]) == "patch-subscription-block");
+    CHECK(json_text(routes[1]["method"]) == "PATCH");
+    CHECK(json_text(routes[6]["name"]) == "delete-penalty");
+    CHECK(json_text(routes[6]["upstream"]) == "penalties");
 }
 
 TEST_CASE("access log: a forwarded request's line has every field, with exact byte counts") {
@@ -106,19 +70,19 @@ TEST_CASE("access log: a forwarded request's line has every field, with exact by
     REQUIRE(parse_response(answer.bytes)->status == 200);
 
     const auto line = wait_for_request(log, "log-get-1");
-    CHECK(str(line["event"]) == "request");
-    CHECK(str(line["time"]).size() == 24);  // 2026-11-23T22:40:01.123Z
-    CHECK(str(line["time"]).back() == 'Z');
-    CHECK(str(line["client"]) == "127.0.0.1");
-    CHECK(str(line["method"]) == "GET");
-    CHECK(str(line["path"]) == kBlocks);
-    CHECK(str(line["query"]) == "");
-    CHECK(str(line["route"]) == "get-subscription-blocks");
+    CHECK(json_text(line["event"]) == "request");
+    CHECK(json_text(line["time"]).size() == 24);  // 2026-11-23T22:40:01.123Z
+    CHECK(json_text(line["time"]).back() == 'Z');
+    CHECK(json_text(line["client"]) == "127.0.0.1");
+    CHECK(json_text(line["method"]) == "GET");
+    CHECK(json_text(line["path"]) == kBlocks);
+    CHECK(json_text(line["query"]) == "");
+    CHECK(json_text(line["route"]) == "get-subscription-blocks");
     CHECK(line["status"].GetInt() == 200);
     CHECK(line["error_code"].IsNull());
-    CHECK(str(line["upstream"]) == "selfCareSocket");
+    CHECK(json_text(line["upstream"]) == "selfCareSocket");
     CHECK(line["upstream_status"].GetInt() == 200);
-    CHECK(str(line["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
+    CHECK(json_text(line["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
     CHECK(line["upstream_error_body"].IsNull());
     REQUIRE(line["duration_ms"].IsNumber());
     REQUIRE(line["upstream_ms"].IsNumber());
@@ -147,7 +111,7 @@ TEST_CASE("access log: refusals carry their error code, the route when one match
     const auto bad_param = wait_for_request(log, "log-bad-param");
     CHECK(bad_param["status"].GetInt() == 400);
     CHECK(bad_param["error_code"].GetInt() == 40001);
-    CHECK(str(bad_param["route"]) == "get-subscription-blocks");
+    CHECK(json_text(bad_param["route"]) == "get-subscription-blocks");
     CHECK(bad_param["upstream"].IsNull());
     CHECK(bad_param["upstream_status"].IsNull());
     CHECK(bad_param["upstream_endpoint"].IsNull());
@@ -158,8 +122,8 @@ TEST_CASE("access log: refusals carry their error code, the route when one match
     CHECK(no_route["status"].GetInt() == 404);
     CHECK(no_route["error_code"].GetInt() == 40401);
     CHECK(no_route["route"].IsNull());
-    CHECK(str(no_route["path"]) == "/v2/orgs/telco/nothing");
-    CHECK(str(no_route["query"]) == "x=1");
+    CHECK(json_text(no_route["path"]) == "/v2/orgs/telco/nothing");
+    CHECK(json_text(no_route["query"]) == "x=1");
 
     const auto noise = wait_for_request(log, garbage_id);
     CHECK(noise["status"].GetInt() == 400);
@@ -180,20 +144,20 @@ TEST_CASE("access log: an upstream error keeps the upstream's status beside the 
     const auto html = wait_for_request(log, "log-upstream-500");
     CHECK(html["status"].GetInt() == 500);
     CHECK(html["error_code"].GetInt() == 50090);
-    CHECK(str(html["upstream"]) == "selfCareSocket");
+    CHECK(json_text(html["upstream"]) == "selfCareSocket");
     CHECK(html["upstream_status"].GetInt() == 500);
     // What the client was not shown of the upstream's answer, and where the request went.
-    CHECK(str(html["upstream_error_body"]) ==
+    CHECK(json_text(html["upstream_error_body"]) ==
           "<html><body><h1>500 Internal Server Error</h1></body></html>");
-    CHECK(str(html["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
+    CHECK(json_text(html["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
 
     const auto down = wait_for_request(log, "log-upstream-down");
     CHECK(down["status"].GetInt() == 502);
     CHECK(down["error_code"].GetInt() == 50202);
-    CHECK(str(down["upstream"]) == "selfCareSocket");
+    CHECK(json_text(down["upstream"]) == "selfCareSocket");
     CHECK(down["upstream_status"].IsNull());  // no answer came
     CHECK(down["upstream_error_body"].IsNull());
-    CHECK(str(down["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
+    CHECK(json_text(down["upstream_endpoint"]) == "127.0.0.1:" + std::to_string(fixture.mock_port()));
     CHECK(down["upstream_ms"].IsNumber());
 }
 
@@ -237,7 +201,7 @@ TEST_CASE("access log: a reload writes a line with the new route table") {
     REQUIRE(poll_until(
         [&] {
             for (const auto& line : log_lines(log)) {
-                if (str(line["event"]) == "config_reloaded") return line["routes"].Size() == 6;
+                if (json_text(line["event"]) == "config_reloaded") return line["routes"].Size() == 6;
             }
             return false;
         },

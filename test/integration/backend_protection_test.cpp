@@ -64,13 +64,6 @@ void control(const MockBackend& mock, const std::string& method, const std::stri
     REQUIRE(answer.status == 200);
 }
 
-std::uint16_t admin_port_of(Gateway& gateway) {
-    const auto line = gateway.process().wait_for_line("admin listening on ",
-                                                      Clock::now() + kStartupTimeout);
-    REQUIRE(line);
-    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-}
-
 /// A gateway whose penalties upstream is `mocks` (in order) and whose selfCareSocket upstream
 /// is a mock of its own, with an admin port.
 struct Protected {

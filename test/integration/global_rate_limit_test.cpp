@@ -196,17 +196,6 @@ std::string limit_entry(const std::string& ratelimits, const std::string& route)
     return {};
 }
 
-/// Waits until `condition` holds, checking every 20 ms, at most `limit`.
-template <typename Condition>
-bool eventually(Condition condition, milliseconds limit = milliseconds(5000)) {
-    const auto deadline = Clock::now() + limit;
-    while (Clock::now() < deadline) {
-        if (condition()) return true;
-        std::this_thread::sleep_for(milliseconds(20));
-    }
-    return condition();
-}
-
 double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -319,12 +308,6 @@ private:
     std::exception_ptr error_;  // before thread_: set up before the thread starts
     std::thread thread_;
 };
-
-std::uint16_t admin_port_of(Gateway& gateway) {
-    const auto line = gateway.process().wait_for_line("admin listening on ", Clock::now() + kStartupTimeout);
-    REQUIRE(line);
-    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-}
 
 /// One gateway process on `config_path` (its endpoints from the config), with an admin port.
 struct Limited {
@@ -980,11 +963,11 @@ TEST_CASE("global rate limit: admin /ratelimits lists each limit with its counts
     // so, with the failures and the fallbacks counted.
     redis.stop();
     std::string down;
-    const bool went_down = eventually([&] {
+    const bool went_down = poll_until([&] {
         for (int i = 0; i < 3; ++i) g.get(kPenalty, {{"x-api-key", "k2"}});
         down = g.ratelimits();
         return json_string(json_object(down, "redis"), "state") == "down";
-    });
+    }, Clock::now() + milliseconds(5000), milliseconds(20));
     INFO("/ratelimits after the stop: " << down);
     CHECK(went_down);
     CHECK(json_number(json_object(down, "redis"), "consecutive_failures") >= 3);

@@ -19,13 +19,6 @@ namespace {
 
 constexpr const char* kBlocks = "/v2/orgs/telco/subscriptions/214748364/blocks";
 
-std::uint16_t admin_port_of(Gateway& gateway) {
-    const auto line = gateway.process().wait_for_line("admin listening on ",
-                                                      Clock::now() + kStartupTimeout);
-    REQUIRE(line);
-    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-}
-
 // Polls the mock's request counter until it reaches `count` (the request is in flight).
 bool wait_for_mock_requests(const GatewayFixture& fixture, long count) {
     const auto deadline = Clock::now() + milliseconds(3000);

@@ -14,6 +14,7 @@
 
 #include "support/bodies.hpp"
 #include "support/documented_routes.hpp"
+#include "support/access_log_lines.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/hardening.hpp"
 #include "support/http_client.hpp"
@@ -58,43 +59,6 @@ SentTraceparent split_traceparent(const std::string& value) {
     return sent;
 }
 
-/// The log's lines as JSON documents (every line must parse).
-std::vector<rapidjson::Document> log_lines(const fs::path& path) {
-    std::vector<rapidjson::Document> lines;
-    std::istringstream text(read_text_file(path.string()));
-    for (std::string line; std::getline(text, line);) {
-        rapidjson::Document parsed;
-        parsed.Parse(line.c_str());
-        INFO(line);
-        REQUIRE_FALSE(parsed.HasParseError());
-        lines.push_back(std::move(parsed));
-    }
-    return lines;
-}
-
-std::string str(const rapidjson::Value& value) {
-    return value.IsString() ? std::string(value.GetString(), value.GetStringLength()) : "<not a string>";
-}
-
-/// Waits until the log holds a request line with this request id, and answers it.
-rapidjson::Document wait_for_request(const fs::path& path, const std::string& request_id) {
-    rapidjson::Document found;
-    const bool seen = poll_until(
-        [&] {
-            for (auto& line : log_lines(path)) {
-                if (line.HasMember("request_id") && line["request_id"].IsString() &&
-                    str(line["request_id"]) == request_id) {
-                    found = std::move(line);
-                    return true;
-                }
-            }
-            return false;
-        },
-        Clock::now() + milliseconds(3000));
-    INFO("request id " << request_id << " in " << read_text_file(path.string()));
-    REQUIRE(seen);
-    return found;
-}
 
 /// What the log line says of the request's trace.
 struct LoggedTrace {
@@ -105,7 +69,7 @@ LoggedTrace logged_trace(const fs::path& log, const std::string& request_id) {
     const auto line = wait_for_request(log, request_id);
     REQUIRE(line.HasMember("trace_id"));
     REQUIRE(line.HasMember("span_id"));
-    return {str(line["trace_id"]), str(line["span_id"])};
+    return {json_text(line["trace_id"]), json_text(line["span_id"])};
 }
 
 GatewayOptions logging_to(const fs::path& path) {
@@ -329,12 +293,6 @@ TEST_CASE("trace context: a refusal by the gateway still logs the request's trac
 }
 
 namespace {
-
-std::uint16_t admin_port_of(Gateway& gateway) {
-    const auto line = gateway.process().wait_for_line("admin listening on ", Clock::now() + kStartupTimeout);
-    REQUIRE(line);
-    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
-}
 
 /// The value of one series in /metrics (0 when it is absent).
 double metric(std::uint16_t admin_port, const std::string& series) {

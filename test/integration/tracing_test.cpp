@@ -18,6 +18,7 @@
 
 #include "observe/span.hpp"
 #include "support/bodies.hpp"
+#include "support/access_log_lines.hpp"
 #include "support/gateway_fixture.hpp"
 #include "support/hardening.hpp"
 #include "support/http_client.hpp"
@@ -44,10 +45,6 @@ std::uint64_t wall_ns() {
     return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                           std::chrono::system_clock::now().time_since_epoch())
                                           .count());
-}
-
-std::string str(const rapidjson::Value& value) {
-    return value.IsString() ? std::string(value.GetString(), value.GetStringLength()) : "<not a string>";
 }
 
 /// routes.yaml with a `tracing:` section sending to `url`, then `lines` (its other keys).
@@ -92,7 +89,7 @@ struct TracedGateway {
                     rapidjson::Document parsed;
                     parsed.Parse(line.c_str());
                     if (parsed.HasParseError() || !parsed.IsObject() || !parsed.HasMember("request_id")) continue;
-                    if (str(parsed["request_id"]) == request_id) {
+                    if (json_text(parsed["request_id"]) == request_id) {
                         found = std::move(parsed);
                         return true;
                     }
@@ -106,7 +103,7 @@ struct TracedGateway {
     }
 
     /// The trace id the access log gives request `request_id`.
-    std::string trace_of(const std::string& request_id) const { return str(log_line(request_id)["trace_id"]); }
+    std::string trace_of(const std::string& request_id) const { return json_text(log_line(request_id)["trace_id"]); }
 
     TempDir dir;
     fs::path log;
@@ -149,8 +146,8 @@ TEST_CASE("tracing: a GET exports a server span and a client span, and the upstr
     CHECK(echo.header_count("traceparent") == 1);
 
     const auto line = gw.log_line("traced-get");
-    const std::string trace_id = str(line["trace_id"]);
-    const std::string span_id = str(line["span_id"]);
+    const std::string trace_id = json_text(line["trace_id"]);
+    const std::string span_id = json_text(line["span_id"]);
     CHECK(is_lower_hex_id(trace_id, 32));
     CHECK(is_lower_hex_id(span_id, 16));
     const auto spans = receiver.wait_for_trace(trace_id, 2);
@@ -226,14 +223,14 @@ TEST_CASE("tracing: a caller's sampled traceparent is continued: its trace id, i
         api_key({{"traceparent", traceparent("01")}, {"x-request-id", "continued"}, {"x-mock-echo", "1"}}));
     REQUIRE(response.status == 200);
     const auto line = gw.log_line("continued");
-    CHECK(str(line["trace_id"]) == kTraceId);
+    CHECK(json_text(line["trace_id"]) == kTraceId);
 
     const auto spans = receiver.wait_for_trace(kTraceId, 2);
     INFO(describe(spans));
     REQUIRE(spans.size() == 2);
     CHECK(spans[0].kind == 2);
     CHECK(spans[0].parent_span_id == kParentId);
-    CHECK(spans[0].span_id == str(line["span_id"]));
+    CHECK(spans[0].span_id == json_text(line["span_id"]));
     CHECK(spans[0].span_id != kParentId);
     CHECK(spans[0].name == "GET /v2/orgs/{orgId}/penalties/{accountId}");
     CHECK(spans[0].attributes.text("url.path") == "/v2/orgs/telco/penalties/214748364");
@@ -488,7 +485,7 @@ TEST_CASE("tracing: a reload sends the spans to the new collector, and one witho
     const auto off = client.send("GET", kBlocks, api_key({{"x-request-id", "off"}, {"x-mock-echo", "1"}}));
     REQUIRE(off.status == 200);
     // Still propagated, no longer recorded (the upstream's parent is the gateway's span).
-    CHECK(upstream_traceparent(off) == "00-" + gw.trace_of("off") + "-" + str(gw.log_line("off")["span_id"]) + "-00");
+    CHECK(upstream_traceparent(off) == "00-" + gw.trace_of("off") + "-" + json_text(gw.log_line("off")["span_id"]) + "-00");
     std::this_thread::sleep_for(milliseconds(1500));  // past the batch interval
     CHECK(spans_of_trace(second.spans(), gw.trace_of("off")).empty());
     CHECK(spans_of_trace(first.spans(), gw.trace_of("off")).empty());

@@ -1,5 +1,7 @@
 #include "support/gateway_fixture.hpp"
 
+#include <catch2/catch.hpp>
+
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -136,6 +138,12 @@ void GatewayFixture::restart_mock() {
     const std::uint16_t port = mock_->port();
     mock_.reset();  // waits for the old process to exit, so its port is free again
     mock_ = std::make_unique<MockBackend>(port);
+}
+
+std::uint16_t admin_port_of(Gateway& gateway) {
+    const auto line = gateway.process().wait_for_line("admin listening on ", Clock::now() + kStartupTimeout);
+    REQUIRE(line);
+    return static_cast<std::uint16_t>(std::stoi(line->substr(line->rfind(':') + 1)));
 }
 
 }  // namespace test_support

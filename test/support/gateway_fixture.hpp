@@ -118,4 +118,8 @@ private:
     std::unique_ptr<Gateway> gateway_;
 };
 
+/// The admin port a gateway started with `--admin 127.0.0.1:0` was given (its "admin
+/// listening on" line); the test fails when none comes within kStartupTimeout.
+std::uint16_t admin_port_of(Gateway& gateway);
+
 }  // namespace test_support
